@@ -483,12 +483,18 @@ def kpi_threshold_problems(kpi: Kpi) -> list[Problem]:
                 problems.append(Problem("warning_high", "must be at or above target_high"))
     else:
         if kpi.target is None:
-            problems.append(Problem("target", f"is required for a KPI with direction {kpi.direction}"))
+            problems.append(
+                Problem("target", f"is required for a KPI with direction {kpi.direction}")
+            )
         elif kpi.warning is not None:
             if kpi.direction == "up" and kpi.warning > kpi.target:
-                problems.append(Problem("warning", "must be at or below the target (higher is better)"))
+                problems.append(
+                    Problem("warning", "must be at or below the target (higher is better)")
+                )
             if kpi.direction == "down" and kpi.warning < kpi.target:
-                problems.append(Problem("warning", "must be at or above the target (lower is better)"))
+                problems.append(
+                    Problem("warning", "must be at or above the target (lower is better)")
+                )
     return problems
 
 
@@ -651,7 +657,9 @@ def check_references(doc: OkrDocument) -> list[Problem]:
             problems.append(Problem(f"{path}.cycle", f"unknown cycle '{objective.cycle}'"))
         if objective.parent is not None:
             if objective.parent not in objectives:
-                problems.append(Problem(f"{path}.parent", f"unknown objective '{objective.parent}'"))
+                problems.append(
+                    Problem(f"{path}.parent", f"unknown objective '{objective.parent}'")
+                )
             elif _has_loop(objective.key, objective_parent):
                 problems.append(
                     Problem(f"{path}.parent", f"objective '{objective.key}' is its own ancestor")
