@@ -604,11 +604,11 @@ def check_references(doc: OkrDocument) -> list[Problem]:
             seen.add(key)
         return seen
 
-    people = set()
-    for i, person in enumerate(doc.people):
-        if person.email in people:
-            problems.append(Problem(f"people[{i}].email", f"duplicate person '{person.email}'"))
-        people.add(person.email)
+    people: set[str] = set()
+    for i, p in enumerate(doc.people):
+        if p.email in people:
+            problems.append(Problem(f"people[{i}].email", f"duplicate person '{p.email}'"))
+        people.add(p.email)
     teams = unique("teams", [t.key for t in doc.teams])
     cycles = unique("cycles", [c.key for c in doc.cycles])
     kpis = unique("kpis", [k.key for k in doc.kpis])
@@ -646,9 +646,8 @@ def check_references(doc: OkrDocument) -> list[Problem]:
             problems.append(Problem(f"teams[{i}].parent", f"team '{team.key}' is its own ancestor"))
     for i, kpi in enumerate(doc.kpis):
         owner(f"kpis[{i}].owner", kpi.owner)
-    for i, initiative in enumerate(doc.initiatives):
-        owner(f"initiatives[{i}].owner", initiative.owner)
-    cycle_of = {o.key: o.cycle for o in doc.objectives}
+    for i, item in enumerate(doc.initiatives):
+        owner(f"initiatives[{i}].owner", item.owner)
     objective_parent = {o.key: o.parent for o in doc.objectives}
     for oi, objective in enumerate(doc.objectives):
         path = f"objectives[{oi}]"
@@ -664,8 +663,6 @@ def check_references(doc: OkrDocument) -> list[Problem]:
                 problems.append(
                     Problem(f"{path}.parent", f"objective '{objective.key}' is its own ancestor")
                 )
-            elif cycle_of.get(objective.parent) is None:
-                pass
         for ki, kr in enumerate(objective.key_results):
             kpath = f"{path}.key_results[{ki}]"
             person(f"{kpath}.owner", kr.owner)
@@ -807,7 +804,7 @@ def _kr_dict(kr: KeyResult, compact: Any) -> dict[str, Any]:
     )
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
     pass
 
 
@@ -822,7 +819,7 @@ _Dumper.add_representer(dict, _flow_small_maps)
 
 def dump_okr_yaml(doc: OkrDocument) -> str:
     """The document as YAML text; the same document always gives the same text."""
-    return yaml.dump(
+    text: str = yaml.dump(
         document_to_dict(doc),
         Dumper=_Dumper,
         sort_keys=False,
@@ -830,3 +827,4 @@ def dump_okr_yaml(doc: OkrDocument) -> str:
         width=120,
         default_flow_style=False,
     )
+    return text
