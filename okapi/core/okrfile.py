@@ -804,7 +804,7 @@ def _kr_dict(kr: KeyResult, compact: Any) -> dict[str, Any]:
     )
 
 
-class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
+class _Dumper(yaml.SafeDumper):
     pass
 
 
