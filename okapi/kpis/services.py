@@ -1,0 +1,250 @@
+"""Writes for KPIs and their measurements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from okapi.core.okrfile import CADENCES, DIRECTIONS, kpi_threshold_problems
+from okapi.core.okrfile import Kpi as KpiSpec
+from okapi.errors import Invalid
+from okapi.kpis.models import Kpi, Measurement
+from okapi.workspaces.access import Actor, require_owns, require_writer
+from okapi.workspaces.models import Workspace
+from okapi.workspaces.services import audit_record, resolve_owner, snapshot, validate_key
+
+KPI_FIELDS = [
+    "key", "name", "description", "unit", "direction", "target", "warning", "target_low",
+    "target_high", "warning_low", "warning_high", "cadence", "owner_team", "owner_user", "source",
+]  # fmt: skip
+THRESHOLDS = ["target", "warning", "target_low", "target_high", "warning_low", "warning_high"]
+MAX_ABS = Decimal(10) ** 17
+
+
+def _number(value: Any, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    number = Decimal(str(value))
+    if not number.is_finite() or abs(number) >= MAX_ABS:
+        raise Invalid({field: "must be a finite number below 10^17"})
+    return number
+
+
+def _check_thresholds(kpi: Kpi) -> None:
+    spec = KpiSpec(
+        key=kpi.key,
+        name=kpi.name,
+        direction=kpi.direction,
+        **{name: getattr(kpi, name) for name in THRESHOLDS},
+    )
+    problems = kpi_threshold_problems(spec)
+    if problems:
+        raise Invalid({p.path: p.message for p in problems})
+
+
+def _apply(kpi: Kpi, workspace: Workspace, changes: dict[str, Any]) -> None:
+    if changes.get("name") is not None:
+        name = str(changes["name"]).strip()
+        if not name:
+            raise Invalid({"name": "is required"})
+        if len(name) > 200:
+            raise Invalid({"name": "is longer than 200 characters"})
+        kpi.name = name
+    for text, limit in (("description", 10000), ("unit", 32)):
+        if changes.get(text) is not None:
+            value = str(changes[text]).strip()
+            if len(value) > limit:
+                raise Invalid({text: f"is longer than {limit} characters"})
+            setattr(kpi, text, value)
+    if changes.get("direction") is not None:
+        if changes["direction"] not in DIRECTIONS:
+            raise Invalid({"direction": f"'{changes['direction']}' is not one of up, down, range"})
+        kpi.direction = changes["direction"]
+    if changes.get("cadence") is not None:
+        if changes["cadence"] not in CADENCES:
+            raise Invalid(
+                {"cadence": f"'{changes['cadence']}' is not one of {', '.join(CADENCES)}"}
+            )
+        kpi.cadence = changes["cadence"]
+    for name in THRESHOLDS:
+        if name in changes:
+            setattr(kpi, name, _number(changes[name], name))
+    if "owner" in changes:
+        kpi.owner_user, kpi.owner_team = resolve_owner(workspace, changes["owner"])
+    _check_thresholds(kpi)
+
+
+def kpi_create(*, actor: Actor, key: str, name: str, **fields: Any) -> Kpi:
+    require_writer(actor)
+    workspace = actor.workspace
+    key = validate_key(key)
+    if Kpi.objects.filter(workspace=workspace, key=key).exists():
+        raise Invalid({"key": f"a KPI '{key}' already exists"})
+    kpi = Kpi(workspace=workspace, key=key)
+    _apply(kpi, workspace, {"name": name, **fields})
+    require_owns(actor, owner_user_id=kpi.owner_user_id, owner_team_id=kpi.owner_team_id)
+    kpi.save()
+    audit_record(
+        workspace=workspace,
+        actor=actor.user,
+        action="created",
+        entity_type="kpi",
+        entity_key=key,
+        after=snapshot(kpi, KPI_FIELDS),
+    )
+    return kpi
+
+
+def kpi_update(*, actor: Actor, kpi: Kpi, **changes: Any) -> Kpi:
+    require_owns(actor, owner_user_id=kpi.owner_user_id, owner_team_id=kpi.owner_team_id)
+    before = snapshot(kpi, KPI_FIELDS)
+    _apply(kpi, actor.workspace, changes)
+    if not actor.is_admin:
+        require_owns(actor, owner_user_id=kpi.owner_user_id, owner_team_id=kpi.owner_team_id)
+    kpi.save()
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="updated",
+        entity_type="kpi",
+        entity_key=kpi.key,
+        before=before,
+        after=snapshot(kpi, KPI_FIELDS),
+    )
+    return kpi
+
+
+def kpi_delete(*, actor: Actor, kpi: Kpi) -> None:
+    require_owns(actor, owner_user_id=kpi.owner_user_id, owner_team_id=kpi.owner_team_id)
+    before = snapshot(kpi, KPI_FIELDS)
+    kpi.delete()
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="deleted",
+        entity_type="kpi",
+        entity_key=before["key"],
+        before=before,
+    )
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def measurement_time(workspace: Workspace, at: dt.date | dt.datetime | str) -> dt.datetime:
+    """A date is midnight in the workspace's time zone; a naive date-time is taken there too."""
+    tz = zoneinfo.ZoneInfo(workspace.timezone)
+    if isinstance(at, str):
+        text = at.strip()
+        try:
+            if "T" in text or " " in text:
+                at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            else:
+                at = dt.date.fromisoformat(text)
+        except ValueError:
+            raise Invalid({"at": f"'{text}' is not an ISO 8601 date or date-time"}) from None
+    if isinstance(at, dt.datetime):
+        return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+    return dt.datetime(at.year, at.month, at.day, tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class Point:
+    kpi: str
+    at: dt.date | dt.datetime | str
+    value: Any
+
+
+def refresh_latest(kpi_ids: Iterable[int]) -> None:
+    """Recompute each KPI's latest measurement in one UPDATE."""
+    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-at")
+    Kpi.objects.filter(pk__in=list(kpi_ids)).update(
+        latest_at=Subquery(latest.values("at")[:1]),
+        latest_value=Subquery(latest.values("value")[:1]),
+    )
+
+
+@transaction.atomic
+def kpi_measure_bulk(
+    *, actor: Actor, points: Iterable[Point], where: str = "measurements", audit: bool = True
+) -> int:
+    """Store many measurements all-or-nothing; a repeat of a KPI and instant replaces the value.
+
+    An error names the offending item: ``measurements[3].value: 'abc' is not a number``.
+    """
+    require_writer(actor)
+    workspace = actor.workspace
+    kpis = {k.key: k for k in Kpi.objects.filter(workspace=workspace)}
+    rows: dict[tuple[int, dt.datetime], Measurement] = {}
+    touched: dict[int, list[dt.datetime]] = {}
+    allowed: set[int] = set()
+    for index, point in enumerate(points):
+        path = f"{where}[{index}]"
+        kpi = kpis.get(point.kpi)
+        if kpi is None:
+            raise Invalid({f"{path}.kpi": f"unknown KPI '{point.kpi}'"})
+        if kpi.pk not in allowed:
+            require_owns(actor, owner_user_id=kpi.owner_user_id, owner_team_id=kpi.owner_team_id)
+            allowed.add(kpi.pk)
+        try:
+            at = measurement_time(workspace, point.at)
+        except Invalid as exc:
+            raise Invalid({f"{path}.at": exc.errors["at"]}) from None
+        try:
+            value = _number(point.value, "value")
+        except (ArithmeticError, ValueError, TypeError):
+            value = None
+        except Invalid as exc:
+            raise Invalid({f"{path}.value": exc.errors["value"]}) from None
+        if value is None or isinstance(point.value, bool):
+            raise Invalid({f"{path}.value": f"'{point.value}' is not a number"})
+        rows[(kpi.pk, at)] = Measurement(kpi=kpi, at=at, value=value)
+        touched.setdefault(kpi.pk, []).append(at)
+    if not rows:
+        return 0
+    Measurement.objects.bulk_create(
+        list(rows.values()),
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["kpi", "at"],
+        update_fields=["value"],
+    )
+    refresh_latest(touched)
+    if audit:
+        by_id = {k.pk: k for k in kpis.values()}
+        for kpi_id, times in touched.items():
+            audit_record(
+                workspace=workspace,
+                actor=actor.user,
+                action="measured",
+                entity_type="kpi",
+                entity_key=by_id[kpi_id].key,
+                after={
+                    "count": len(times),
+                    "from": min(times).isoformat(),
+                    "to": max(times).isoformat(),
+                },
+            )
+    return len(rows)
+
+
+def kpi_measure(
+    *, actor: Actor, kpi: Kpi, value: Any, at: dt.date | dt.datetime | str | None = None
+) -> Measurement:
+    """Add one measurement (at now when no time is given)."""
+    from django.utils.timezone import now
+
+    when = at if at is not None else now()
+    try:
+        kpi_measure_bulk(actor=actor, points=[Point(kpi.key, when, value)], where="_")
+    except Invalid as exc:
+        raise Invalid({k.split(".", 1)[1]: v for k, v in exc.errors.items()}) from None
+    kpi.refresh_from_db(fields=["latest_at", "latest_value"])
+    return Measurement.objects.get(kpi=kpi, at=measurement_time(actor.workspace, when))

@@ -1,0 +1,406 @@
+"""Writes for users, workspaces, memberships, teams, API tokens and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils.text import slugify
+from django.utils.timezone import now
+
+from okapi.accounts.models import User, normalize_email
+from okapi.core.okrfile import EMAIL_RE, KEY_RE
+from okapi.errors import Forbidden, Invalid, NotFound
+from okapi.workspaces.access import Actor, require_admin
+from okapi.workspaces.models import (
+    ROLE_RANK,
+    ApiToken,
+    AuditEvent,
+    Membership,
+    Role,
+    Team,
+    Workspace,
+)
+
+TOKEN_PREFIX = "okapi_"
+
+# --------------------------------------------------------------------------- audit
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return getattr(value, "key", None) or getattr(value, "email", None) or value.pk
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """A JSON-ready picture of some fields of a row, for the audit log."""
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def audit_record(
+    *,
+    workspace: Workspace,
+    actor: User | None,
+    action: str,
+    entity_type: str,
+    entity_key: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    if before is not None and after is not None:
+        changed = {k for k in after if before.get(k) != after.get(k)}
+        before = {k: v for k, v in before.items() if k in changed}
+        after = {k: v for k, v in after.items() if k in changed}
+    return AuditEvent.objects.create(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_key=entity_key,
+        before=before,
+        after=after,
+    )
+
+
+# --------------------------------------------------------------------------- users and workspaces
+
+
+def validate_key(value: str, field: str = "key") -> str:
+    value = (value or "").strip()
+    if not KEY_RE.match(value):
+        raise Invalid({field: f"'{value}' is not a valid key (letters, digits, '-', '_', '.')"})
+    return value
+
+
+def user_create(*, email: str, name: str = "", password: str | None = None) -> User:
+    email = normalize_email(email)
+    if not EMAIL_RE.match(email):
+        raise Invalid({"email": f"'{email}' is not an e-mail address"})
+    if User.objects.filter(email=email).exists():
+        raise Invalid({"email": f"a user '{email}' already exists"})
+    if password is not None and len(password) < 4:
+        raise Invalid({"password": "must be at least 4 characters"})
+    return User.objects.create_user(email, password, name=name.strip())
+
+
+def user_get_or_create(*, email: str, name: str = "") -> User:
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = user_create(email=email, name=name)
+    elif name and not user.name:
+        user.name = name
+        user.save(update_fields=["name"])
+    return user
+
+
+def validate_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise Invalid({"timezone": f"unknown time zone '{value}'"}) from None
+    return value
+
+
+@transaction.atomic
+def workspace_create(*, key: str, name: str, owner: User, timezone: str = "UTC") -> Workspace:
+    key = validate_key(key)
+    if key != slugify(key):
+        raise Invalid({"key": f"'{key}' must be lowercase letters, digits and '-'"})
+    if not name.strip():
+        raise Invalid({"name": "is required"})
+    if Workspace.objects.filter(key=key).exists():
+        raise Invalid({"key": f"a workspace '{key}' already exists"})
+    workspace = Workspace.objects.create(
+        key=key, name=name.strip(), timezone=validate_timezone(timezone)
+    )
+    Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
+    audit_record(
+        workspace=workspace,
+        actor=owner,
+        action="created",
+        entity_type="workspace",
+        entity_key=key,
+        after={"key": key, "name": workspace.name},
+    )
+    return workspace
+
+
+def workspace_update(
+    *, actor: Actor, name: str | None = None, timezone: str | None = None
+) -> Workspace:
+    require_admin(actor)
+    workspace = actor.workspace
+    fields = ["name", "timezone"]
+    before = snapshot(workspace, fields)
+    if name is not None:
+        if not name.strip():
+            raise Invalid({"name": "is required"})
+        workspace.name = name.strip()
+    if timezone is not None:
+        workspace.timezone = validate_timezone(timezone)
+    workspace.save()
+    audit_record(
+        workspace=workspace,
+        actor=actor.user,
+        action="updated",
+        entity_type="workspace",
+        entity_key=workspace.key,
+        before=before,
+        after=snapshot(workspace, fields),
+    )
+    return workspace
+
+
+def membership_set(
+    *, actor: Actor | None, workspace: Workspace, user: User, role: str
+) -> Membership:
+    """Add a user to a workspace or change their role. `actor=None` is the system (CLI, import)."""
+    if role not in Role.values:
+        raise Invalid({"role": f"'{role}' is not one of {', '.join(Role.values)}"})
+    existing = Membership.objects.filter(workspace=workspace, user=user).first()
+    if actor is not None:
+        require_admin(actor)
+        touches_owner = role == Role.OWNER or (existing and existing.role == Role.OWNER)
+        if touches_owner and actor.role != Role.OWNER:
+            raise Forbidden("only an owner may grant or change the owner role")
+    if existing is None:
+        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+        before = None
+    else:
+        if existing.role == role:
+            return existing
+        before = {"role": existing.role}
+        existing.role = role
+        existing.save(update_fields=["role"])
+        membership = existing
+    audit_record(
+        workspace=workspace,
+        actor=actor.user if actor else None,
+        action="created" if before is None else "updated",
+        entity_type="membership",
+        entity_key=user.email,
+        before=before,
+        after={"role": role},
+    )
+    return membership
+
+
+# --------------------------------------------------------------------------- teams
+
+TEAM_FIELDS = ["key", "name", "parent", "lead"]
+
+
+def _team_parent(workspace: Workspace, key: str | None, team: Team | None = None) -> Team | None:
+    if key is None or key == "":
+        return None
+    parent = Team.objects.filter(workspace=workspace, key=key).first()
+    if parent is None:
+        raise Invalid({"parent": f"unknown team '{key}'"})
+    ancestor: Team | None = parent
+    while ancestor is not None and team is not None:
+        if ancestor.pk == team.pk:
+            raise Invalid({"parent": f"team '{team.key}' cannot be its own ancestor"})
+        ancestor = ancestor.parent
+    return parent
+
+
+def _member(workspace: Workspace, email: str | None, field: str) -> User | None:
+    if email is None or email == "":
+        return None
+    user = User.objects.filter(
+        email=normalize_email(email), memberships__workspace=workspace
+    ).first()
+    if user is None:
+        raise Invalid({field: f"unknown person '{email}'"})
+    return user
+
+
+def team_create(
+    *,
+    actor: Actor,
+    key: str,
+    name: str,
+    parent: str | None = None,
+    lead: str | None = None,
+    members: list[str] | None = None,
+) -> Team:
+    require_admin(actor)
+    workspace = actor.workspace
+    key = validate_key(key)
+    if not name.strip():
+        raise Invalid({"name": "is required"})
+    if Team.objects.filter(workspace=workspace, key=key).exists():
+        raise Invalid({"key": f"a team '{key}' already exists"})
+    team = Team.objects.create(
+        workspace=workspace,
+        key=key,
+        name=name.strip(),
+        parent=_team_parent(workspace, parent),
+        lead=_member(workspace, lead, "lead"),
+    )
+    if members:
+        team.members.set([_member(workspace, m, "members") for m in members])
+    audit_record(
+        workspace=workspace,
+        actor=actor.user,
+        action="created",
+        entity_type="team",
+        entity_key=key,
+        after=snapshot(team, TEAM_FIELDS),
+    )
+    return team
+
+
+def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
+    require_admin(actor)
+    before = snapshot(team, TEAM_FIELDS)
+    if "name" in changes and changes["name"] is not None:
+        if not str(changes["name"]).strip():
+            raise Invalid({"name": "is required"})
+        team.name = changes["name"].strip()
+    if "parent" in changes:
+        team.parent = _team_parent(actor.workspace, changes["parent"], team)
+    if "lead" in changes:
+        team.lead = _member(actor.workspace, changes["lead"], "lead")
+    if changes.get("members") is not None:
+        team.members.set([_member(actor.workspace, m, "members") for m in changes["members"]])
+    team.save()
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="updated",
+        entity_type="team",
+        entity_key=team.key,
+        before=before,
+        after=snapshot(team, TEAM_FIELDS),
+    )
+    return team
+
+
+def team_delete(*, actor: Actor, team: Team) -> None:
+    require_admin(actor)
+    before = snapshot(team, TEAM_FIELDS)
+    try:
+        with transaction.atomic():
+            team.delete()
+    except models.ProtectedError:
+        message = f"team '{team.key}' still owns objectives, KPIs or initiatives, or has sub-teams"
+        raise Invalid({"key": message}) from None
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="deleted",
+        entity_type="team",
+        entity_key=before["key"],
+        before=before,
+    )
+
+
+def resolve_owner(
+    workspace: Workspace, value: str | None, field: str = "owner"
+) -> tuple[User | None, Team | None]:
+    """An owner reference (a team key, or a member's e-mail) as (user, team)."""
+    if value is None or value == "":
+        return None, None
+    if "@" in value:
+        return _member(workspace, value, field), None
+    team = Team.objects.filter(workspace=workspace, key=value).first()
+    if team is None:
+        raise Invalid({field: f"unknown team '{value}'"})
+    return None, team
+
+
+def owner_ref(owner_user: User | None, owner_team: Team | None) -> str | None:
+    if owner_team is not None:
+        return owner_team.key
+    if owner_user is not None:
+        return owner_user.email
+    return None
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+def _hash_token(token: str) -> str:
+    # Tokens carry 256 bits of randomness, so a plain SHA-256 is enough (no slow KDF needed).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_create(
+    *, workspace: Workspace, user: User, role: str | None = None, name: str = ""
+) -> tuple[ApiToken, str]:
+    """A new token; the secret is returned once and only its hash is stored."""
+    membership = Membership.objects.filter(workspace=workspace, user=user).first()
+    if membership is None:
+        raise NotFound(f"'{user.email}' is not a member of '{workspace.key}'")
+    role = role or membership.role
+    if role not in Role.values:
+        raise Invalid({"role": f"'{role}' is not one of {', '.join(Role.values)}"})
+    if ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]:
+        raise Invalid({"role": f"'{user.email}' is only {membership.role} in '{workspace.key}'"})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        workspace=workspace,
+        user=user,
+        role=role,
+        name=name.strip(),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=_hash_token(secret),
+    )
+    audit_record(
+        workspace=workspace,
+        actor=user,
+        action="created",
+        entity_type="token",
+        entity_key=token.prefix,
+        after={"role": role, "name": token.name, "user": user.email},
+    )
+    return token, secret
+
+
+def token_authenticate(secret: str) -> Actor | None:
+    """The actor a bearer token stands for, or None (unknown, revoked, or membership gone)."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "workspace")
+        .filter(token_hash=_hash_token(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    membership = Membership.objects.filter(workspace=token.workspace, user=token.user).first()
+    if membership is None:
+        return None
+    # A token never exceeds the user's current role.
+    role = min(token.role, membership.role, key=lambda r: ROLE_RANK[Role(r)])
+    stamp = now()
+    if token.last_used_at is None or stamp - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=stamp)
+    return Actor(user=token.user, workspace=token.workspace, role=role)
+
+
+def token_revoke(*, actor: Actor, token: ApiToken) -> None:
+    if token.user_id != actor.user.id:
+        require_admin(actor)
+    if token.revoked_at is None:
+        token.revoked_at = now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            workspace=actor.workspace,
+            actor=actor.user,
+            action="revoked",
+            entity_type="token",
+            entity_key=token.prefix,
+        )
