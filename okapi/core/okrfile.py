@@ -22,6 +22,7 @@ LEVELS = ("company", "team", "individual")
 OBJECTIVE_TYPES = ("aspirational", "committed")
 KR_KINDS = ("metric", "milestone")
 CONFIDENCES = ("on_track", "at_risk", "off_track")
+ROLES = ("owner", "admin", "member", "viewer")
 
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,6 +49,7 @@ class OkrFileError(ValueError):
 class Person:
     email: str
     name: str = ""
+    role: str | None = None  # owner | admin | member | viewer; None: member (or unchanged)
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Team:
     name: str
     lead: str | None = None
     parent: str | None = None
+    members: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -340,26 +343,42 @@ def parse_okr_document(data: Any) -> OkrDocument:
         m = r.mapping(item, path)
         if m is None:
             continue
-        r.unknown_fields(m, {"email", "name"}, path)
+        r.unknown_fields(m, {"email", "name", "role"}, path)
         email = r.text(m, "email", path, required=True)
         if email is None:
             continue
         if not EMAIL_RE.match(email):
             r.fail(f"{path}.email", f"'{email}' is not an e-mail address")
             continue
-        doc.people.append(Person(email=email.lower(), name=r.text(m, "name", path) or ""))
+        role = r.text(m, "role", path)
+        if role is not None and role not in ROLES:
+            r.fail(f"{path}.role", f"'{role}' is not one of {', '.join(ROLES)}")
+            role = None
+        doc.people.append(
+            Person(email=email.lower(), name=r.text(m, "name", path) or "", role=role)
+        )
 
     for path, item in r.items(root, "teams", ""):
         m = r.mapping(item, path)
         if m is None:
             continue
-        r.unknown_fields(m, {"key", "name", "lead", "parent"}, path)
+        r.unknown_fields(m, {"key", "name", "lead", "parent", "members"}, path)
         key = r.key(m, "key", path)
         name = r.text(m, "name", path, required=True)
+        members = m.get("members") or []
+        if not isinstance(members, list):
+            r.fail(f"{path}.members", "expected a list of e-mail addresses")
+            members = []
         if key and name:
             lead = r.text(m, "lead", path)
             doc.teams.append(
-                Team(key, name, lead.lower() if lead else None, r.text(m, "parent", path))
+                Team(
+                    key,
+                    name,
+                    lead.lower() if lead else None,
+                    r.text(m, "parent", path),
+                    [str(e).strip().lower() for e in members],
+                )
             )
 
     for path, item in r.items(root, "cycles", ""):
@@ -638,6 +657,8 @@ def check_references(doc: OkrDocument) -> list[Problem]:
 
     for i, team in enumerate(doc.teams):
         person(f"teams[{i}].lead", team.lead)
+        for mi, email in enumerate(team.members):
+            person(f"teams[{i}].members[{mi}]", email)
         if team.parent is not None and team.parent not in teams:
             problems.append(Problem(f"teams[{i}].parent", f"unknown team '{team.parent}'"))
     team_parent = {t.key: t.parent for t in doc.teams}
@@ -712,9 +733,21 @@ def document_to_dict(doc: OkrDocument) -> dict[str, Any]:
     ws = compact({"key": doc.workspace_key, "name": doc.workspace_name, "timezone": doc.timezone})
     if ws:
         out["workspace"] = ws
-    out["people"] = [{"email": p.email, "name": p.name} for p in doc.people]
+    out["people"] = [
+        compact({"email": p.email, "name": p.name, "role": p.role}) for p in doc.people
+    ]
     out["teams"] = [
-        {"key": t.key, "name": t.name, "lead": t.lead, "parent": t.parent} for t in doc.teams
+        compact(
+            {
+                "key": t.key,
+                "name": t.name,
+                "lead": t.lead,
+                "parent": t.parent,
+                "members": list(t.members),
+            },
+            keep=("lead", "parent"),
+        )
+        for t in doc.teams
     ]
     out["cycles"] = [
         compact(
