@@ -37,7 +37,8 @@ def at_path(path: str) -> Iterator[None]:
     try:
         yield
     except Invalid as exc:
-        raise OkrFileError([Problem(f"{path}.{field}", msg) for field, msg in exc.errors.items()])
+        problems = [Problem(f"{path}.{field}", msg) for field, msg in exc.errors.items()]
+        raise OkrFileError(problems) from None
 
 
 def _steps(doc: OkrDocument) -> int:
