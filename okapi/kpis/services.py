@@ -160,6 +160,7 @@ class Point:
     kpi: str
     at: dt.date | dt.datetime | str
     value: Any
+    line: int | None = None  # where it came from in a CSV file
 
 
 def refresh_latest(kpi_ids: Iterable[int]) -> None:
@@ -248,3 +249,51 @@ def kpi_measure(
         raise Invalid({k.split(".", 1)[1]: v for k, v in exc.errors.items()}) from None
     kpi.refresh_from_db(fields=["latest_at", "latest_value"])
     return Measurement.objects.get(kpi=kpi, at=measurement_time(actor.workspace, when))
+
+
+def measurements_from_csv(data: bytes) -> list[Point]:
+    """Parse a measurements CSV (FORMATS §5: header ``kpi,at,value``), naming the bad line.
+
+    Errors say ``line 3: value 'abc' is not a number`` (the header is line 1).
+    """
+    import csv
+    import io
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid({"file": f"is not UTF-8 (byte {exc.start})"}) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise Invalid({"file": "is empty: expected the header kpi,at,value"})
+    columns = [h.strip().lower() for h in header]
+    missing = [c for c in ("kpi", "at", "value") if c not in columns]
+    if missing:
+        raise Invalid({"line 1": f"missing column {', '.join(missing)} (header: kpi,at,value)"})
+    index = {name: columns.index(name) for name in ("kpi", "at", "value")}
+    points = []
+    for number, row in enumerate(reader, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) < len(columns):
+            raise Invalid({f"line {number}": f"expected {len(columns)} fields, got {len(row)}"})
+        kpi, at, value = (row[index[c]].strip() for c in ("kpi", "at", "value"))
+        if not kpi:
+            raise Invalid({f"line {number}": "kpi is empty"})
+        points.append(Point(kpi, at, value, line=number))
+    return points
+
+
+def line_errors(exc: Invalid, points: list[Point]) -> Invalid:
+    """Re-express `measurements[i].field` errors as the CSV line of point i."""
+    import re
+
+    errors = {}
+    for path, message in exc.errors.items():
+        m = re.match(r"^measurements\[(\d+)\]\.(\w+)$", path)
+        if m and points[int(m[1])].line is not None:
+            errors[f"line {points[int(m[1])].line}"] = f"{m[2]}: {message}"
+        else:
+            errors[path] = message
+    return Invalid(errors)

@@ -1,0 +1,63 @@
+"""Types and helpers shared by the API routers: validated strings, numbers, pagination."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from django.db.models import QuerySet
+from ninja import Field, Query, Schema
+from pydantic import AfterValidator
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=64)]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")]
+OwnerRef = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}|[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+)$",
+        description="a team key or a member's e-mail",
+    ),
+]
+
+
+def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in schemas
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_no_nul)]
+
+
+Number = Annotated[
+    Decimal, Field(allow_inf_nan=False, max_digits=23, decimal_places=6, lt=10**17, gt=-(10**17))
+]
+
+T = TypeVar("T")
+
+
+class Page(Schema, Generic[T]):
+    count: int
+    items: list[T]
+
+
+class PageParams(Schema):
+    limit: int = Field(100, ge=1, le=1000, description="items per page (1–1000)")
+    offset: int = Field(0, ge=0, le=1_000_000_000, description="items to skip")
+
+
+def paginate(items: QuerySet[Any] | list[Any], params: PageParams) -> tuple[int, list[Any]]:
+    if isinstance(items, list):
+        return len(items), items[params.offset : params.offset + params.limit]
+    return items.count(), list(items[params.offset : params.offset + params.limit])
+
+
+PageQuery = Query[PageParams]
+
+
+class Message(Schema):
+    detail: str
