@@ -160,7 +160,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(envstr("OKAPI_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Static files are served from the apps by WhiteNoise; `collectstatic` into OKAPI_STATIC_ROOT
+# only when a proxy should serve them instead (docs/deploy.md).
+STATIC_ROOT = Path(os.environ["OKAPI_STATIC_ROOT"]) if os.environ.get("OKAPI_STATIC_ROOT") else None
 WHITENOISE_USE_FINDERS = True
 
 EMAIL_BACKEND = envstr("OKAPI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -28,3 +28,12 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def setup_database() -> None:
+    """Configure Django and apply pending migrations: every command that reads or writes data
+    works on a fresh machine with an empty (or missing) database."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)

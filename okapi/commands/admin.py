@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from okapi.commands import UsageError, print_json, setup_django
+from okapi.commands import UsageError, print_json, setup_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,7 +62,7 @@ def _invalid(exc: Exception) -> UsageError:
 
 
 def run_user_add(args: argparse.Namespace) -> int:
-    setup_django()
+    setup_database()
     from okapi.errors import Invalid
     from okapi.workspaces.services import user_create
 
@@ -101,7 +101,7 @@ def _workspace(key: str):  # type: ignore[no-untyped-def]
 
 
 def run_workspace_add(args: argparse.Namespace) -> int:
-    setup_django()
+    setup_database()
     from okapi.errors import Invalid
     from okapi.workspaces.services import workspace_create
 
@@ -118,7 +118,7 @@ def run_workspace_add(args: argparse.Namespace) -> int:
 
 
 def run_token_add(args: argparse.Namespace) -> int:
-    setup_django()
+    setup_database()
     from django.db import transaction
 
     from okapi.errors import Invalid, NotFound

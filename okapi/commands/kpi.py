@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from okapi.commands import UsageError, print_json
+from okapi.commands import UsageError, print_json, setup_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,9 +33,7 @@ def run_kpi_import(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: no such file") from None
     except OSError as exc:
         raise UsageError(f"{args.file}: {exc.strerror}") from None
-    from okapi.commands.server import migrate
-
-    migrate()
+    setup_database()
     from okapi.errors import Invalid
     from okapi.kpis.services import kpi_measure_bulk, line_errors, measurements_from_csv
     from okapi.workspaces.access import system_actor

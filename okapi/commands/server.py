@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 
-from okapi.commands import CommandError, setup_django
+from okapi.commands import CommandError
+from okapi.commands import setup_database as migrate
 
 DEMO_EMAIL = "demo@okapi.test"
 DEMO_PASSWORD = "demo"
@@ -36,13 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     demo.add_argument("--no-serve", action="store_true", help="create the data, do not serve")
     demo.set_defaults(func=run_demo)
-
-
-def migrate() -> None:
-    setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def serve(host: str, port: int, threads: int = 8) -> None:

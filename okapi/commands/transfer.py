@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from okapi.commands import UsageError, print_json, setup_django
+from okapi.commands import UsageError, print_json, setup_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,9 +76,7 @@ def run_import(args: argparse.Namespace) -> int:
         doc = load_okr_yaml(text)
     except OkrFileError as exc:
         raise UsageError(f"{args.file}: not imported, nothing changed:\n{exc}") from None
-    from okapi.commands.server import migrate
-
-    migrate()
+    setup_database()
     from okapi.transfer import okr_import
 
     try:
@@ -109,7 +107,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    setup_django()
+    setup_database()
     from okapi.core.okrfile import dump_okr_yaml
     from okapi.transfer import okr_export
     from okapi.workspaces.models import Workspace
