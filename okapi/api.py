@@ -31,7 +31,50 @@ class TokenAuth(HttpBearer):
         return token_authenticate(token)
 
 
-api = NinjaAPI(
+ERROR_RESPONSES = {
+    "400": "the body is not valid JSON",
+    "401": "missing, unknown or revoked API token",
+    "403": "the token's role does not allow this action",
+    "404": "no such resource in the token's workspace",
+    "422": "invalid input; `detail` names each bad field",
+}
+
+
+class OkapiAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Declare the error answers every operation can give, with their body."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema["components"].setdefault("schemas", {})["Error"] = {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {"type": "array", "items": {"type": "object"}},
+                    ]
+                }
+            },
+            "required": ["detail"],
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}
+                                }
+                            },
+                        },
+                    )
+        return schema
+
+
+api = OkapiAPI(
     title="Okapi API",
     version="1",
     description=(

@@ -29,8 +29,15 @@ OwnerRef = Annotated[
 ]
 
 
-def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in schemas
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_no_nul)]
+def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - reads as a type
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)
+    ]
+
+
+# A required text: a title, a name.
+def Title(max_length: int) -> Any:  # noqa: N802
+    return Text(max_length, min_length=1)
 
 
 Number = Annotated[

@@ -848,6 +848,7 @@ def _flow_small_maps(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node
 
 
 _Dumper.add_representer(dict, _flow_small_maps)
+_Dumper.ignore_aliases = lambda self, data: True  # a date used twice is written twice
 
 
 def dump_okr_yaml(doc: OkrDocument) -> str:

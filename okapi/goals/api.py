@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.params import Path
 
-from okapi.apitypes import Email, Key, Number, OwnerRef, Page, PageParams, Text, paginate
+from okapi.apitypes import Email, Key, Number, OwnerRef, Page, PageParams, Text, Title, paginate
 from okapi.errors import Invalid, NotFound
 from okapi.goals import services
 from okapi.goals.access import (
@@ -53,13 +53,13 @@ def _actor(request: HttpRequest) -> Any:
 
 class CycleIn(Schema):
     key: Key
-    name: Text(200) = ""  # type: ignore[valid-type]
+    name: Title(200) = ""  # type: ignore[valid-type]
     start: dt.date
     end: dt.date
 
 
 class CyclePatch(Schema):
-    name: Text(200) | None = None  # type: ignore[valid-type]
+    name: Title(200) | None = None  # type: ignore[valid-type]
     start: dt.date | None = None
     end: dt.date | None = None
     review_note: Text(10000) | None = None  # type: ignore[valid-type]
@@ -206,7 +206,7 @@ def read_tree(request: HttpRequest, key: Path[Key]) -> dict[str, Any]:
 
 class ObjectiveIn(Schema):
     key: Key
-    title: Text(300)  # type: ignore[valid-type]
+    title: Title(300)  # type: ignore[valid-type]
     cycle: Key
     owner: OwnerRef
     level: Level = "team"
@@ -216,7 +216,7 @@ class ObjectiveIn(Schema):
 
 
 class ObjectivePatch(Schema):
-    title: Text(300) | None = None  # type: ignore[valid-type]
+    title: Title(300) | None = None  # type: ignore[valid-type]
     cycle: Key | None = None
     owner: OwnerRef | None = None
     level: Level | None = None
@@ -347,7 +347,7 @@ def copy_objective(
 class KeyResultIn(Schema):
     objective: Key
     key: Key
-    title: Text(300)  # type: ignore[valid-type]
+    title: Title(300)  # type: ignore[valid-type]
     owner: Email
     kind: Kind = "metric"
     baseline: Number | None = None
@@ -360,7 +360,7 @@ class KeyResultIn(Schema):
 
 class KeyResultPatch(Schema):
     objective: Key | None = None
-    title: Text(300) | None = None  # type: ignore[valid-type]
+    title: Title(300) | None = None  # type: ignore[valid-type]
     owner: Email | None = None
     kind: Kind | None = None
     baseline: Number | None = None
@@ -578,13 +578,13 @@ def correct_checkin(
 
 class InitiativeIn(Schema):
     key: Key
-    title: Text(300)  # type: ignore[valid-type]
+    title: Title(300)  # type: ignore[valid-type]
     owner: OwnerRef | None = None
     url: Text(500) | None = None  # type: ignore[valid-type]
 
 
 class InitiativePatch(Schema):
-    title: Text(300) | None = None  # type: ignore[valid-type]
+    title: Title(300) | None = None  # type: ignore[valid-type]
     owner: OwnerRef | None = None
     url: Text(500) | None = None  # type: ignore[valid-type]
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.params import Path
 
-from okapi.apitypes import Key, Number, OwnerRef, Page, PageParams, Text, paginate
+from okapi.apitypes import Key, Number, OwnerRef, Page, PageParams, Text, Title, paginate
 from okapi.kpis import services
 from okapi.kpis.access import get_kpi_for_user
 from okapi.kpis.models import Measurement
@@ -30,7 +30,7 @@ def _actor(request: HttpRequest) -> Any:
 
 class KpiIn(Schema):
     key: Key
-    name: Text(200)  # type: ignore[valid-type]
+    name: Title(200)  # type: ignore[valid-type]
     description: Text(10000) = ""  # type: ignore[valid-type]
     unit: Text(32) = ""  # type: ignore[valid-type]
     direction: Direction = "up"
@@ -45,7 +45,7 @@ class KpiIn(Schema):
 
 
 class KpiPatch(Schema):
-    name: Text(200) | None = None  # type: ignore[valid-type]
+    name: Title(200) | None = None  # type: ignore[valid-type]
     description: Text(10000) | None = None  # type: ignore[valid-type]
     unit: Text(32) | None = None  # type: ignore[valid-type]
     direction: Direction | None = None

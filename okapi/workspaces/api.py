@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.params import Path
 
-from okapi.apitypes import Email, Key, OwnerRef, Page, PageParams, Text, paginate
+from okapi.apitypes import Email, Key, OwnerRef, Page, PageParams, Text, Title, paginate
 from okapi.workspaces import services
 from okapi.workspaces.access import get_team_for_user, require_admin
 from okapi.workspaces.models import AuditEvent, Membership, Team
@@ -68,14 +68,14 @@ def list_members(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any
 
 class TeamIn(Schema):
     key: Key
-    name: Text(200)  # type: ignore[valid-type]
+    name: Title(200)  # type: ignore[valid-type]
     parent: Key | None = None
     lead: Email | None = None
     members: list[Email] | None = None
 
 
 class TeamPatch(Schema):
-    name: Text(200) | None = None  # type: ignore[valid-type]
+    name: Title(200) | None = None  # type: ignore[valid-type]
     parent: Key | None = None
     lead: Email | None = None
     members: list[Email] | None = None
