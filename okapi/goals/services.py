@@ -404,6 +404,17 @@ def _check_kr_numbers(kind: str, weight: Decimal | None) -> None:
         raise Invalid({"weight": "must be below 10000"})
 
 
+def _may_place_key_result(actor: Actor, objective: Objective, owner: User) -> None:
+    """Members put key results in objectives they may edit, or own the key result themselves."""
+    if actor.is_admin:
+        return
+    editable = actor.owns(
+        owner_user_id=objective.owner_user_id, owner_team_id=objective.owner_team_id
+    )
+    if not editable and (actor.user is None or owner.pk != actor.user.pk):
+        raise Forbidden("members may add key results to objectives they own, or own them")
+
+
 @transaction.atomic
 def key_result_create(
     *,
@@ -429,12 +440,7 @@ def key_result_create(
         raise Invalid({"owner": "is required: every key result has one named owner"})
     owner_user = _member(workspace, owner, "owner")
     assert owner_user is not None
-    if not actor.is_admin:
-        editable = actor.owns(
-            owner_user_id=objective.owner_user_id, owner_team_id=objective.owner_team_id
-        )
-        if not editable and (actor.user is None or owner_user.pk != actor.user.pk):
-            raise Forbidden("members may add key results to objectives they own, or own them")
+    _may_place_key_result(actor, objective, owner_user)
     if KeyResult.objects.filter(workspace=workspace, key=key).exists():
         raise Invalid({"key": f"a key result '{key}' already exists"})
     weight_number = _number(weight, "weight")
@@ -498,6 +504,8 @@ def key_result_update(*, actor: Actor, kr: KeyResult, **changes: Any) -> KeyResu
         if objective is None:
             raise Invalid({"objective": f"unknown objective '{changes['objective']}'"})
         kr.objective = objective
+    if changes.get("objective") is not None or changes.get("owner") is not None:
+        _may_place_key_result(actor, kr.objective, kr.owner)
     kr.save()
     after = snapshot(kr, KR_FIELDS)
     after["initiatives"] = before["initiatives"]
