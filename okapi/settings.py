@@ -136,7 +136,6 @@ def database_from_url(url: str) -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": envint("OKAPI_SQLITE_TIMEOUT", 30),
         }
-        config["TEST"] = {"NAME": os.environ.get("OKAPI_TEST_SQLITE_NAME")}
     else:
         config["CONN_MAX_AGE"] = envint("OKAPI_DB_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
@@ -172,9 +171,6 @@ EMAIL_HOST_USER = envstr("OKAPI_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envstr("OKAPI_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("OKAPI_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("OKAPI_EMAIL_FROM", "okapi@localhost")
-
-# Pagination defaults for the API.
-API_PAGE_SIZE = envint("OKAPI_API_PAGE_SIZE", 100)
 
 LOGGING = {
     "version": 1,
