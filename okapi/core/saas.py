@@ -31,6 +31,7 @@ import codecs
 import csv
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -166,20 +167,19 @@ def _check_text_file(path: Path) -> None:
         raise SaasInputError("no such file", path=path) from None
     except OSError as exc:
         raise SaasInputError(f"cannot read the file ({exc.strerror})", path=path) from None
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    decoder = codecs.getincrementaldecoder("utf-8")()
     newlines = 0
     has_text = False
     with handle:
         while True:
             chunk = handle.read(1 << 20)
+            held = decoder.getstate()[0]  # the start of a character cut by the last chunk
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
-                # The decoder reports a position within this chunk (it may hold back the
-                # last few bytes of the previous one, which contain no newline that matters).
-                line = newlines + chunk[: max(exc.start, 0)].count(b"\n") + 1
+                line = newlines + (held + chunk)[: exc.start].count(b"\n") + 1
                 raise SaasInputError("the file is not UTF-8 text", path=path, line=line) from None
-            if not has_text and text.strip():
+            if not has_text and text.replace("\ufeff", "").strip():
                 has_text = True
             if not chunk:
                 break
@@ -302,7 +302,7 @@ def read_spend(path: str | os.PathLike[str]) -> dict[int, SpendMonth]:
 # --------------------------------------------------------------------------------------------
 # Subscriptions: load and validate in DuckDB
 
-# Each check is (SQL condition over the `subs` table, message template over the raw values of
+# Each check is (SQL condition over the prepared rows, message template over the raw values of
 # the row). The first failing check of the first failing row is reported.
 _CHECKS: tuple[tuple[str, str], ...] = (
     ("subscription_id IS NULL", "subscription_id is empty"),
@@ -352,9 +352,9 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _load_subscriptions(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    names, positions = _header(path, SUBSCRIPTION_COLUMNS)
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
+def _prepared_sql(path: Path, width: int, positions: dict[str, int]) -> str:
+    """The CSV as raw trimmed text (NULL when empty) next to the typed values."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
 
     def raw(name: str) -> str:
         return f"NULLIF(trim(c{positions[name]}), '')"
@@ -365,50 +365,83 @@ def _load_subscriptions(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             f"THEN TRY_CAST({name} AS DATE) END"
         )
 
+    return f"""
+        SELECT *,
+            {date("start_s")} AS start_d,
+            {date("end_s")} AS end_d,
+            CASE lower(interval_s) WHEN 'month' THEN 12 WHEN 'quarter' THEN 4
+                WHEN 'year' THEN 1 END AS factor,
+            TRY_CAST(amount_s AS {_NUMERIC}) AS amount,
+            TRY_CAST(quantity_s AS {_NUMERIC}) AS quantity,
+            upper(currency_s) AS currency
+        FROM (
+            SELECT {raw("subscription_id")} AS subscription_id,
+                {raw("customer_id")} AS customer_id,
+                {raw("start_date")} AS start_s, {raw("end_date")} AS end_s,
+                {raw("interval")} AS interval_s, {raw("amount")} AS amount_s,
+                {raw("quantity")} AS quantity_s, {raw("currency")} AS currency_s
+            FROM read_csv({_sql_string(str(path))}, header = true, auto_detect = false,
+                delim = ',', quote = '"', escape = '"', compression = 'none',
+                columns = {columns})
+        )
+    """
+
+
+def _duckdb_path(path: Path, temp_dir: str) -> Path:
+    """An absolute path DuckDB reads literally: it expands glob characters in file names."""
+    absolute = path.resolve()
+    if not any(char in str(absolute) for char in "*?[]{}"):
+        return absolute
+    link = Path(temp_dir) / "subscriptions.csv"
+    try:
+        link.symlink_to(absolute)
+    except OSError:
+        shutil.copyfile(absolute, link)
+    return link
+
+
+def _load_subscriptions(con: duckdb.DuckDBPyConnection, path: Path, temp_dir: str) -> None:
+    """Read the CSV into the table `subs` (typed), refusing the first contradictory row.
+
+    One pass parses every row and flags it when any check fails; only when a row is flagged is
+    the file read again, as text, to say which check failed on which line.
+    """
+    names, positions = _header(path, SUBSCRIPTION_COLUMNS)
+    records = _records(path)
+    next(records, None)
+    first = next(records, None)
+    if first is None:
+        raise SaasInputError("no subscriptions after the header", path=path, line=2)
+    first_line, first_row = first
+    position = positions["currency"]
+    first_currency = first_row[position].strip().upper() if position < len(first_row) else ""
+    checks = [
+        condition.replace("$first_currency", _sql_string(first_currency))
+        for condition, _ in _CHECKS
+    ]
+    prepared = _prepared_sql(_duckdb_path(path, temp_dir), len(names), positions)
     try:
         con.execute(
             f"""
             CREATE TEMP TABLE subs AS
-            SELECT *,
-                {date("start_s")} AS start_d,
-                {date("end_s")} AS end_d,
-                CASE lower(interval_s) WHEN 'month' THEN 12 WHEN 'quarter' THEN 4
-                    WHEN 'year' THEN 1 END AS factor,
-                TRY_CAST(amount_s AS {_NUMERIC}) AS amount,
-                TRY_CAST(quantity_s AS {_NUMERIC}) AS quantity,
-                upper(currency_s) AS currency
-            FROM (
-                SELECT {raw("subscription_id")} AS subscription_id,
-                    {raw("customer_id")} AS customer_id,
-                    {raw("start_date")} AS start_s, {raw("end_date")} AS end_s,
-                    {raw("interval")} AS interval_s, {raw("amount")} AS amount_s,
-                    {raw("quantity")} AS quantity_s, {raw("currency")} AS currency_s
-                FROM read_csv({_sql_string(str(path))}, header = true, auto_detect = false,
-                    delim = ',', quote = '"', escape = '"', columns = {columns})
-            )
+            SELECT subscription_id, customer_id, start_d, end_d, factor, amount, quantity,
+                currency, coalesce({" OR ".join(f"({check})" for check in checks)}, false) AS bad
+            FROM ({prepared})
             """
         )
     except duckdb.Error as exc:
         problem = _locate_csv_problem(path, len(names))
         if problem is not None:
             raise problem from None
-        first_line = str(exc).strip().splitlines()[0]
-        raise SaasInputError(f"cannot read the CSV ({first_line})", path=path) from None
+        message = str(exc).strip().splitlines()[0]
+        raise SaasInputError(f"cannot read the CSV ({message})", path=path) from None
 
-
-def _validate_subscriptions(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    first = con.execute("SELECT currency FROM subs WHERE rowid = 0").fetchone()
-    if first is None:
-        raise SaasInputError("no subscriptions after the header", path=path, line=2)
-    first_currency = first[0] or ""
-    any_bad = " OR ".join(f"({condition})" for condition, _ in _CHECKS)
     summary = con.execute(
-        f"""
-        SELECT min(rowid) FILTER (WHERE coalesce({any_bad}, false)),
+        """
+        SELECT min(rowid) FILTER (WHERE bad),
             count(subscription_id) - count(DISTINCT subscription_id)
         FROM subs
-        """,
-        {"first_currency": first_currency},
+        """
     ).fetchone()
     assert summary is not None
     bad_row, duplicates = summary
@@ -417,8 +450,7 @@ def _validate_subscriptions(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         found = con.execute(
             """
             SELECT rowid, first_row FROM (
-                SELECT rowid, subscription_id,
-                    min(rowid) OVER (PARTITION BY subscription_id) AS first_row
+                SELECT rowid, min(rowid) OVER (PARTITION BY subscription_id) AS first_row
                 FROM subs
                 WHERE subscription_id IN (
                     SELECT subscription_id FROM subs GROUP BY ALL HAVING count(*) > 1)
@@ -428,33 +460,32 @@ def _validate_subscriptions(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         ).fetchone()
         assert found is not None
         duplicate_row, first_of_pair = found
-    if bad_row is None and duplicate_row is None:
-        return
     if bad_row is not None and (duplicate_row is None or bad_row <= duplicate_row):
-        which = " ".join(f"WHEN {condition} THEN {i}" for i, (condition, _) in enumerate(_CHECKS))
+        con.execute(f"CREATE TEMP TABLE raw AS {prepared}")
+        which = " ".join(f"WHEN {check} THEN {i}" for i, check in enumerate(checks))
         row = con.execute(
-            f"SELECT CASE {which} END, {', '.join(_RAW)} FROM subs WHERE rowid = $row",
-            {"row": bad_row, "first_currency": first_currency},
+            f"SELECT CASE {which} END, {', '.join(_RAW)} FROM raw WHERE rowid = $row",
+            {"row": bad_row},
         ).fetchone()
         assert row is not None
-        lines = _record_lines(path, {bad_row, 0})
         values = dict(zip(_RAW, row[1:], strict=True))
         reason = _CHECKS[row[0]][1].format(
-            **values, first_currency=first_currency, first_line=lines.get(0, 2)
+            **values, first_currency=first_currency, first_line=first_line
         )
-        raise SaasInputError(reason, path=path, line=lines.get(bad_row, bad_row + 2))
-    assert duplicate_row is not None and first_of_pair is not None
-    lines = _record_lines(path, {duplicate_row, first_of_pair})
-    sid = con.execute(
-        "SELECT subscription_id FROM subs WHERE rowid = $row", {"row": duplicate_row}
-    ).fetchone()
-    assert sid is not None
-    raise SaasInputError(
-        f"duplicate subscription_id {sid[0]!r} (first on line "
-        f"{lines.get(first_of_pair, first_of_pair + 2)})",
-        path=path,
-        line=lines.get(duplicate_row, duplicate_row + 2),
-    )
+        line = _record_lines(path, {bad_row}).get(bad_row, bad_row + 2)
+        raise SaasInputError(reason, path=path, line=line)
+    if duplicate_row is not None and first_of_pair is not None:
+        lines = _record_lines(path, {duplicate_row, first_of_pair})
+        sid = con.execute(
+            "SELECT subscription_id FROM subs WHERE rowid = $row", {"row": duplicate_row}
+        ).fetchone()
+        assert sid is not None
+        raise SaasInputError(
+            f"duplicate subscription_id {sid[0]!r} (first on line "
+            f"{lines.get(first_of_pair, first_of_pair + 2)})",
+            path=path,
+            line=lines.get(duplicate_row, duplicate_row + 2),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,7 +520,9 @@ HAVING sum(d) <> 0
 # months later (kind 1: the change of the MRR the customer had at t − 12). Ordered by (t, kind)
 # the running sums y (MRR now) and x (MRR twelve months earlier) step through valid states, so
 # each row's contribution to the cohort sums is "state after − state before" and the per-month
-# sums of those deltas telescope.
+# sums of those deltas telescope. A customer's first row is its first change (kind-1 rows come
+# twelve months after a change), which takes it from 0 to > 0: a new customer; any later change
+# from 0 (y = d) is a reactivation.
 _MONTHLY_SQL = """
 WITH events AS (
     SELECT c, k AS t, 0 AS kind, d, CAST(0 AS DECIMAL(38,12)) AS dx FROM changes
@@ -502,7 +535,7 @@ running AS (
     SELECT t, kind, d, dx,
         sum(d) OVER w AS y,
         sum(dx) OVER w AS x,
-        count(*) FILTER (WHERE kind = 0) OVER w AS nth
+        row_number() OVER w AS nth
     FROM events
     WINDOW w AS (PARTITION BY c ORDER BY t, kind ROWS UNBOUNDED PRECEDING)
 )
@@ -577,8 +610,7 @@ def compute_saas_metrics(
     with tempfile.TemporaryDirectory(prefix="okapi-saas-") as temp_dir:
         con = _connect(threads, temp_dir)
         try:
-            _load_subscriptions(con, path)
-            _validate_subscriptions(con, path)
+            _load_subscriptions(con, path, temp_dir)
             currency, first_month, last_month = _span(con)
             first = first_month if first_printed is None else first_printed
             last = last_month if last_printed is None else last_printed

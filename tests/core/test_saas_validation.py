@@ -202,3 +202,24 @@ def test_it_checks_the_spend_file_before_the_subscriptions(tmp_path):
 
 def test_it_accepts_a_spend_file_with_only_a_header(tmp_path):
     assert read_spend(write(tmp_path, SPEND_HEADER + "\n", name="spend.csv")) == {}
+
+
+def test_it_names_the_line_of_a_bad_byte_far_into_the_file(tmp_path):
+    # "€" is cut by the reader's 1 MiB chunks and a stray byte follows it, then a newline
+    rows = "".join(f"s{i},c{i},2024-01-01,,month,1,,USD\n" for i in range(1000))
+    text = f"{HEADER}\n{rows}s-x,caf".encode()
+    text += b"e" * ((1 << 20) - 2 - len(text))
+    data = text + "€".encode() + b"\xff\n,2024-01-01,,month,1,,USD\n"
+    assert refusal(write(tmp_path, data)).line == 1002
+
+
+@pytest.mark.parametrize("name", ["a[1].csv", "it's {here}*.csv", "plain.csv.gz"])
+def test_it_reads_windows_line_ends_and_odd_file_names(tmp_path, name):
+    path = write(
+        tmp_path,
+        f'{HEADER}\r\n{GOOD}\r\ns2,"bob\r\nand co",2024-01-01,,quarter,30,,USD\r\n',
+        name=name,
+    )
+    assert compute_saas_metrics(path).months[0]["mrr"] == 110
+    path.write_text(f"{HEADER}\r\n{GOOD}\r\n\r\ns2,bob,2024-01-01,,month,x,,USD\r\n")
+    assert refusal(path).line == 4
