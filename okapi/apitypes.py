@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import QuerySet
 from ninja import Field, Query, Schema
-from pydantic import AfterValidator
+from pydantic import (
+    AfterValidator,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 
 
 def _no_nul(value: str) -> str:
@@ -42,6 +49,23 @@ def Title(max_length: int) -> Any:  # noqa: N802
 
 Number = Annotated[
     Decimal, Field(allow_inf_nan=False, max_digits=23, decimal_places=6, lt=10**17, gt=-(10**17))
+]
+
+_DATE_OR_TIME: TypeAdapter[dt.datetime | dt.date] = TypeAdapter(dt.datetime | dt.date)
+
+
+def _date_or_time(value: Any) -> dt.datetime | dt.date:
+    # One error for the field, not one per member of the union ("at.date", "at.datetime").
+    try:
+        return _DATE_OR_TIME.validate_python(value)
+    except ValidationError:
+        raise ValueError("must be an ISO 8601 date or date-time") from None
+
+
+DateOrTime = Annotated[
+    dt.datetime | dt.date,
+    PlainValidator(_date_or_time),
+    WithJsonSchema(_DATE_OR_TIME.json_schema()),
 ]
 
 T = TypeVar("T")

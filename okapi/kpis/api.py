@@ -9,7 +9,17 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.params import Path
 
-from okapi.apitypes import Key, Number, OwnerRef, Page, PageParams, Text, Title, paginate
+from okapi.apitypes import (
+    DateOrTime,
+    Key,
+    Number,
+    OwnerRef,
+    Page,
+    PageParams,
+    Text,
+    Title,
+    paginate,
+)
 from okapi.kpis import services
 from okapi.kpis.access import get_kpi_for_user
 from okapi.kpis.models import Measurement
@@ -19,7 +29,7 @@ router = Router(tags=["kpis"])
 
 Direction = Literal["up", "down", "range"]
 Cadence = Literal["daily", "weekly", "monthly", "quarterly"]
-When = dt.datetime | dt.date
+When = DateOrTime
 
 
 def _actor(request: HttpRequest) -> Any:

@@ -242,6 +242,7 @@ def team_create(
         raise Invalid({"name": "is required"})
     if Team.objects.filter(workspace=workspace, key=key).exists():
         raise Invalid({"key": f"a team '{key}' already exists"})
+    people = [_member(workspace, m, "members") for m in members or []]
     team = Team.objects.create(
         workspace=workspace,
         key=key,
@@ -249,8 +250,8 @@ def team_create(
         parent=_team_parent(workspace, parent),
         lead=_member(workspace, lead, "lead"),
     )
-    if members:
-        team.members.set([_member(workspace, m, "members") for m in members])
+    if people:
+        team.members.set(people)
     audit_record(
         workspace=workspace,
         actor=actor.user,
