@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from okapi.core import scoring
-from okapi.goals.models import Cycle, Initiative, KeyResult, Objective
-from okapi.goals.services import kr_current_value, workspace_today
+from okapi.goals.models import Cycle, KeyResult, Objective
+from okapi.goals.services import workspace_today
 from okapi.workspaces.access import Actor
-from okapi.workspaces.services import owner_ref
 
 
 def _f(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
+
+
+# The tree reads plain rows (no model instances): at 6,000 KRs, building models and
+# re-validating the answer cost several times more than the SQL itself (bench/platform_bench.py).
+KR_COLUMNS = (
+    "id", "key", "title", "kind", "baseline", "target", "unit", "weight", "final_score",
+    "current_value", "last_checkin_at", "last_moved_at", "last_confidence", "checkin_count",
+    "objective_id", "objective__key", "owner__email", "kpi_id", "kpi__key", "kpi__latest_value",
+    "objective__cycle__start", "objective__cycle__end", "objective__cycle__closed_at",
+)  # fmt: skip
+OBJECTIVE_COLUMNS = (
+    "id", "key", "title", "description", "level", "type", "cycle__key", "cycle__start",
+    "cycle__end", "owner_team__key", "owner_user__email", "parent__key",
+)  # fmt: skip
 
 
 @dataclass
@@ -29,136 +42,152 @@ class KrStatus:
     stuck: bool
 
 
-def kr_status(kr: KeyResult, cycle: Cycle, today: dt.date) -> KrStatus:
+def kr_status(row: dict[str, Any], today: dt.date) -> KrStatus:
     """Progress, pace and flags of a KR from its stored roll-up (no extra query)."""
-    current = kr_current_value(kr)
+    current = row["current_value"]
+    if row["kpi_id"] is not None and row["kpi__latest_value"] is not None:
+        current = row["kpi__latest_value"]  # a KR that targets a KPI follows it
     progress = scoring.kr_progress(
-        kind=kr.kind, baseline=kr.baseline, target=kr.target, current=current
+        kind=row["kind"], baseline=row["baseline"], target=row["target"], current=current
     )
-    closed = cycle.closed_at is not None
-    reference_day = min(today, cycle.end)
-    expected = scoring.expected_progress(start=cycle.start, end=cycle.end, today=reference_day)
-    has_data = kr.checkin_count > 0 or (kr.kpi_id is not None and current is not None)
+    start, end = row["objective__cycle__start"], row["objective__cycle__end"]
+    expected = scoring.expected_progress(start=start, end=end, today=min(today, end))
+    has_data = row["checkin_count"] > 0 or (row["kpi_id"] is not None and current is not None)
     pace = scoring.pace_status(progress=progress.value, expected=expected, has_data=has_data)
-    active = not closed and cycle.start <= today <= cycle.end
+    active = row["objective__cycle__closed_at"] is None and start <= today <= end
     stale = active and scoring.is_stale(
-        last_checkin=kr.last_checkin_at, today=today, since=cycle.start
+        last_checkin=row["last_checkin_at"], today=today, since=start
     )
+    moved = row["last_moved_at"]
     stuck = (
         active
-        and kr.checkin_count >= 2
-        and kr.last_moved_at is not None
-        and today - kr.last_moved_at >= scoring.STUCK_AFTER
+        and row["checkin_count"] >= 2
+        and moved is not None
+        and today - moved >= scoring.STUCK_AFTER
     )
     return KrStatus(progress, current, pace, stale, stuck)
 
 
-def key_result_dict(kr: KeyResult, cycle: Cycle, today: dt.date) -> dict[str, Any]:
-    status = kr_status(kr, cycle, today)
-    score = kr.final_score if kr.final_score is not None else status.progress.value
-    return {
-        "key": kr.key,
-        "objective": kr.objective.key,
-        "title": kr.title,
-        "owner": kr.owner.email,
-        "kind": kr.kind,
-        "baseline": _f(kr.baseline),
-        "target": _f(kr.target),
-        "unit": kr.unit,
-        "weight": float(kr.weight),
-        "kpi": kr.kpi.key if kr.kpi else None,
-        "initiatives": [i.key for i in kr.initiatives.all()],
-        "current": _f(status.current),
-        "progress": float(status.progress.value),
-        "progress_raw": _f(status.progress.raw),
-        "final_score": _f(kr.final_score),
-        "band": scoring.score_band(score),
-        "pace": status.pace.value,
-        "confidence": kr.last_confidence or None,
-        "last_checkin_at": kr.last_checkin_at,
-        "checkins": kr.checkin_count,
-        "stale": status.stale,
-        "stuck": status.stuck,
-    }
+def key_result_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
+    """KR rows (from `.values(*KR_COLUMNS)`) as API dicts, with their initiatives: one query."""
+    links: dict[int, list[str]] = {}
+    if rows:
+        through = KeyResult.initiatives.through
+        for kr_id, key in (
+            through.objects.filter(keyresult_id__in=[r["id"] for r in rows])
+            .order_by("initiative__key")
+            .values_list("keyresult_id", "initiative__key")
+        ):
+            links.setdefault(kr_id, []).append(key)
+    out = []
+    for row in rows:
+        status = kr_status(row, today)
+        final = row["final_score"]
+        score = final if final is not None else status.progress.value
+        out.append(
+            {
+                "key": row["key"],
+                "objective": row["objective__key"],
+                "title": row["title"],
+                "owner": row["owner__email"],
+                "kind": row["kind"],
+                "baseline": _f(row["baseline"]),
+                "target": _f(row["target"]),
+                "unit": row["unit"],
+                "weight": float(row["weight"]),
+                "kpi": row["kpi__key"],
+                "initiatives": links.get(row["id"], []),
+                "current": _f(status.current),
+                "progress": float(status.progress.value),
+                "progress_raw": _f(status.progress.raw),
+                "final_score": _f(final),
+                "band": scoring.score_band(score),
+                "pace": status.pace.value,
+                "confidence": row["last_confidence"] or None,
+                "last_checkin_at": row["last_checkin_at"],
+                "checkins": row["checkin_count"],
+                "stale": status.stale,
+                "stuck": status.stuck,
+            }
+        )
+    return out
 
 
 def key_results_queryset(actor: Actor) -> QuerySet[KeyResult]:
-    return (
-        KeyResult.objects.filter(workspace=actor.workspace)
-        .select_related("owner", "kpi", "objective", "objective__cycle")
-        .prefetch_related(Prefetch("initiatives", queryset=Initiative.objects.only("id", "key")))
-    )
+    return KeyResult.objects.filter(workspace=actor.workspace)
 
 
 def objectives_queryset(actor: Actor) -> QuerySet[Objective]:
-    return Objective.objects.filter(workspace=actor.workspace).select_related(
-        "cycle", "owner_team", "owner_user", "parent"
-    )
+    return Objective.objects.filter(workspace=actor.workspace)
 
 
-@dataclass
-class ObjectiveView:
-    objective: Objective
-    key_results: list[dict[str, Any]] = field(default_factory=list)
-    children: list[str] = field(default_factory=list)
-
-
-def objective_dict(view: ObjectiveView, today: dt.date) -> dict[str, Any]:
-    o = view.objective
-    pairs = [
-        (
-            Decimal(str(kr["final_score"] if kr["final_score"] is not None else kr["progress"])),
-            Decimal(str(kr["weight"])),
-        )
-        for kr in view.key_results
-    ]
-    score = scoring.objective_score(pairs)
-    expected = scoring.expected_progress(
-        start=o.cycle.start, end=o.cycle.end, today=min(today, o.cycle.end)
-    )
-    return {
-        "key": o.key,
-        "title": o.title,
-        "description": o.description,
-        "level": o.level,
-        "type": o.type,
-        "cycle": o.cycle.key,
-        "owner": owner_ref(o.owner_user, o.owner_team),
-        "parent": o.parent.key if o.parent else None,
-        "children": view.children,
-        "score": _f(score),
-        "band": scoring.score_band(score),
-        "success": scoring.is_success(score, o.type),
-        "expected_progress": float(expected),
-        "key_results": view.key_results,
-    }
-
-
-def objective_views(actor: Actor, objectives: list[Objective]) -> list[ObjectiveView]:
-    """Objectives with their KRs and aligned children: three queries whatever the size."""
-    today = workspace_today(actor.workspace)
-    views = {o.pk: ObjectiveView(o) for o in objectives}
-    if not views:
+def objective_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
+    """Objective rows (from `.values(*OBJECTIVE_COLUMNS)`) with their KRs, scores and aligned
+    children: three queries whatever the number of objectives."""
+    if not rows:
         return []
-    krs = key_results_queryset(actor).filter(objective_id__in=views).order_by("position", "id")
-    for kr in krs:
-        view = views[kr.objective_id]
-        kr.objective = view.objective  # the cycle is already loaded
-        view.key_results.append(key_result_dict(kr, view.objective.cycle, today))
+    ids = [r["id"] for r in rows]
+    krs: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    kr_rows = list(
+        KeyResult.objects.filter(objective_id__in=ids)
+        .order_by("position", "id")
+        .values(*KR_COLUMNS)
+    )
+    for row, kr in zip(kr_rows, key_result_dicts(kr_rows, today), strict=True):
+        krs[row["objective_id"]].append(kr)
+    children: dict[int, list[str]] = {i: [] for i in ids}
     for parent_id, key in (
-        Objective.objects.filter(parent_id__in=views)
+        Objective.objects.filter(parent_id__in=ids)
         .order_by("position", "id")
         .values_list("parent_id", "key")
     ):
-        views[parent_id].children.append(key)
-    return list(views.values())
+        children[parent_id].append(key)
+    out = []
+    for o in rows:
+        results = krs[o["id"]]
+        score = scoring.objective_score(
+            (
+                Decimal(
+                    str(kr["final_score"] if kr["final_score"] is not None else kr["progress"])
+                ),
+                Decimal(str(kr["weight"])),
+            )
+            for kr in results
+        )
+        start, end = o["cycle__start"], o["cycle__end"]
+        out.append(
+            {
+                "key": o["key"],
+                "title": o["title"],
+                "description": o["description"],
+                "level": o["level"],
+                "type": o["type"],
+                "cycle": o["cycle__key"],
+                "owner": o["owner_team__key"] or o["owner_user__email"],
+                "parent": o["parent__key"],
+                "children": children[o["id"]],
+                "score": _f(score),
+                "band": scoring.score_band(score),
+                "success": scoring.is_success(score, o["type"]),
+                "expected_progress": float(
+                    scoring.expected_progress(start=start, end=end, today=min(today, end))
+                ),
+                "key_results": results,
+            }
+        )
+    return out
 
 
 def cycle_tree(actor: Actor, cycle: Cycle) -> dict[str, Any]:
     """A cycle's objectives with KRs, progress, scores, pace and alignment."""
     today = workspace_today(actor.workspace)
-    objectives = list(objectives_queryset(actor).filter(cycle=cycle).order_by("position", "id"))
-    items = [objective_dict(v, today) for v in objective_views(actor, objectives)]
+    rows = list(
+        objectives_queryset(actor)
+        .filter(cycle=cycle)
+        .order_by("position", "id")
+        .values(*OBJECTIVE_COLUMNS)
+    )
+    items = objective_dicts(rows, today)
     in_cycle = {o["key"] for o in items}
     scores = [Decimal(str(o["score"])) for o in items if o["score"] is not None]
     overall = (sum(scores) / len(scores)).quantize(Decimal("0.0001")) if scores else None
