@@ -34,7 +34,8 @@ TOKEN_PREFIX = "okapi_"
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        # Normalised, so 2.500000 read back from the database and 2.5 typed in are one value.
+        return format(value.normalize(), "f")
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, models.Model):
