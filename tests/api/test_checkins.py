@@ -144,9 +144,7 @@ def test_it_lets_the_author_correct_a_check_in_and_audits_it(
     assert event["at"].startswith("2027-02-16T09:00:00")
 
 
-def test_it_recomputes_the_key_result_when_a_check_in_is_redated(
-    okrs: Any, bob_api: Api
-) -> None:
+def test_it_recomputes_the_key_result_when_a_check_in_is_redated(okrs: Any, bob_api: Api) -> None:
     first = bob_api.post("/key-results/churn/checkins", {"value": 2.8, "at": "2027-02-01"}).json()
     bob_api.post("/key-results/churn/checkins", {"value": 2.5, "at": "2027-02-08"})
     assert kr(bob_api, "churn")["current"] == 2.5

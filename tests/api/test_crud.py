@@ -388,7 +388,9 @@ def test_it_unlinks_a_deleted_kpi_from_its_key_results(okrs: Any, alice_api: Api
         ({"owner": "Bob@Acme.test"}, ["signups"]),
     ],
 )
-def test_it_filters_kpis(okrs: Any, alice_api: Api, params: dict[str, str], keys: list[str]) -> None:
+def test_it_filters_kpis(
+    okrs: Any, alice_api: Api, params: dict[str, str], keys: list[str]
+) -> None:
     alice_api.post("/kpis", {"key": "mrr", "name": "MRR", "target": 100, "owner": "product"})
     alice_api.post("/kpis", {"key": "signups", "name": "Signups", "target": 100,
                              "owner": "bob@acme.test"})  # fmt: skip

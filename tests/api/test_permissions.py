@@ -93,7 +93,9 @@ def test_it_does_not_let_vera_correct_a_check_in(okrs: Any, alice_api: Api, vera
      "/objectives/grow", "/key-results", "/key-results/churn/checkins", "/initiatives", "/kpis",
      "/kpis/nrr/measurements", "/dashboard/kpis"],
 )  # fmt: skip
-def test_it_lets_vera_read_everything_but_the_audit_log(okrs: Any, vera_api: Api, path: str) -> None:
+def test_it_lets_vera_read_everything_but_the_audit_log(
+    okrs: Any, vera_api: Api, path: str
+) -> None:
     assert vera_api.get(path).status_code == 200
 
 
@@ -322,9 +324,7 @@ def test_it_does_not_let_bob_check_in_on_alice_s_behalf(okrs: Any, bob_api: Api)
     assert row_counts() == before
 
 
-def test_it_answers_422_when_checking_in_on_behalf_of_a_stranger(
-    okrs: Any, alice_api: Api
-) -> None:
+def test_it_answers_422_when_checking_in_on_behalf_of_a_stranger(okrs: Any, alice_api: Api) -> None:
     response = alice_api.post(
         "/key-results/churn/checkins", {"value": 2, "by": "charlie@globex.test"}
     )

@@ -271,9 +271,7 @@ def test_it_calls_a_kpi_stale_after_two_cadence_periods(
     assert alice_api.get("/kpis/metric").json()["health"] == health
 
 
-def test_it_shows_the_change_against_one_cadence_period_earlier(
-    okrs: Any, alice_api: Api
-) -> None:
+def test_it_shows_the_change_against_one_cadence_period_earlier(okrs: Any, alice_api: Api) -> None:
     measure(alice_api, "nrr", ("2026-12-01", 90), ("2027-01-01", 100), ("2027-01-20", 104),
             ("2027-02-01", 108))  # fmt: skip
     kpi = alice_api.get("/kpis/nrr").json()
