@@ -662,10 +662,18 @@ def _analyse(text: str) -> _Features:
         elif tok.kind == "w" and tok.text in lx.TYPOS:
             tok.text = lx.TYPOS[tok.text]
 
-    # "Don't let churn rise above 3%", "Never let pages exceed 5 a week".
+    # "Don't let churn rise above 3%", "Never let pages exceed 5 a week", "Never drop below …".
     if first < n and tokens[first].text in ("don't", "dont", "never", "do", "not"):
         for j in range(first, min(n, first + 3)):
-            if tokens[j].text == "let":
+            if tokens[j].text == "let" or _LEMMA.get(tokens[j].text) in (
+                "drop",
+                "fall",
+                "go",
+                "dip",
+                "exceed",
+                "rise",
+                "slip",
+            ):
                 f.maintain = " ".join(t.text for t in tokens[first : j + 1])
                 break
 
@@ -691,7 +699,7 @@ def _analyse(text: str) -> _Features:
 
     # Maintenance and monitoring.
     if lead is not None and "maintain" in lead.classes and lead.lemma != "retain":
-        f.maintain = f.maintain or tokens[lead.index].raw.lower()
+        f.maintain = f.maintain or " ".join(t.raw.lower() for t in tokens[lead.index : lead.end])
     if lead is not None and "monitor" in lead.classes:
         f.monitor = tokens[lead.index].raw.lower()
     if lead is not None and lead.lemma == "hold":
@@ -1247,9 +1255,14 @@ def _gerund(verb: str) -> str:
     return verb + "ing"
 
 
-_METRIC_STOP = lx.COMPARATOR_WORDS | word_set(
-    "at of stays remains steady maintained kept equals or to from every each per is by never "
-    "don't dont let in on for with within"
+_METRIC_STOP = (
+    lx.COMPARATOR_WORDS
+    | lx.DOWN_VERBS
+    | word_set(
+        "fall falls dip dips drop drops rise rises exceed exceeds slip slips "
+        "at of stays remains steady maintained kept equals or to from every each per is by never "
+        "don't dont let in on for with within"
+    )
 )
 
 
@@ -1277,6 +1290,14 @@ def _metric_phrase(f: _Features) -> tuple[str, str]:
 
 def _lower_is_better(f: _Features, metric: str) -> bool:
     comparator = f.comparator
+    if f.maintain.startswith(("never", "don't", "dont", "do not", "not")) and comparator in (
+        "below",
+        "under",
+        "above",
+        "over",
+    ):
+        # "never drop below 4.5 stars": higher is better; "don't let churn rise above 3%": lower.
+        return comparator in ("above", "over")
     if comparator in (
         "below",
         "under",
@@ -1311,7 +1332,9 @@ def _suggest(f: _Features, kind: KrKind, text: str) -> str:
         lower = _lower_is_better(f, metric)
         verb = "Reduce" if lower else "Increase"
         if value:
-            bound = f.comparator if f.comparator else ("at most" if lower else "at least")
+            negated = f.maintain.startswith(("never", "don't", "dont", "do not", "not"))
+            bound = f.comparator if f.comparator and not negated else ""
+            bound = bound or ("at most" if lower else "at least")
             as_kpi = f'"{metric} {bound} {value}"'
         else:
             as_kpi = f'"{metric}" with a target'

@@ -106,6 +106,7 @@ PHRASAL = {
     ("kick", "off"): "deliverable",
     ("spin", "up"): "deliverable",
     ("stand", "up"): "deliverable",
+    ("make", "sure"): "maintain",
     ("reach", "out"): "activity",
     ("follow", "up"): "activity",
     ("check", "in"): "activity",

@@ -214,10 +214,9 @@ def _too_many_objectives(objectives: list[Objective], workspace: str) -> list[Fi
                 f"{len(group)} {level} objectives in {cycle}{whose}: more than {MAX_OBJECTIVES} "
                 f"splits the team's focus, and {RECOMMENDED_OBJECTIVES} is what a startup can "
                 "really pursue. If everything is a priority, nothing is.",
-                f"Force-rank them and keep the top {RECOMMENDED_OBJECTIVES}: "
-                + ", ".join(o.key for o in group[:RECOMMENDED_OBJECTIVES])
-                + "? Move the rest to the backlog, or to the KPI dashboard if they are about "
-                "keeping something healthy.",
+                f"Force-rank them: which {RECOMMENDED_OBJECTIVES} would you keep if you could "
+                "only pick 3? Move the rest to the backlog, or to the KPI dashboard if they are "
+                "about keeping something healthy.",
             )
         )
     return findings
@@ -352,14 +351,14 @@ def _direction(objective: Objective) -> list[Finding]:
     if not has_direction:
         if maintains:
             problems.append(
-                f'it keeps things as they are ("{maintains[0]}"): that is a KPI\'s job, '
+                f'keeps things as they are ("{maintains[0]}"), which is a KPI\'s job: '
                 "objectives are for moving"
             )
         else:
-            problems.append("it has no direction (grow, improve, launch, fix, reduce, become…)")
+            problems.append("has no direction (grow, improve, launch, fix, reduce, become…)")
     if numbers:
         problems.append(
-            f'it is written as a number ("{numbers[0]}"): objectives are qualitative, numbers '
+            f'is written as a number ("{numbers[0]}"), but objectives are qualitative: numbers '
             "belong in the key results"
         )
     if not problems:
