@@ -338,7 +338,7 @@ def objective_copy(
     current value (when it has one). Check-ins are not copied. KR keys get the cycle as suffix.
     """
     target_cycle = _cycle(actor.workspace, cycle)
-    new_key = validate_key(key or f"{objective.key}-{target_cycle.key}".lower())
+    new_key = validate_key(key or f"{objective.key}-{target_cycle.key}")
     copy = objective_create(
         actor=actor,
         key=new_key,
@@ -355,7 +355,7 @@ def objective_copy(
         key_result_create(
             actor=actor,
             objective=copy,
-            key=f"{kr.key}-{target_cycle.key}".lower(),
+            key=f"{kr.key}-{target_cycle.key}",
             title=kr.title,
             owner=kr.owner.email,
             kind=kr.kind,
