@@ -123,4 +123,6 @@ def _cell(value: MonthValue, kind: str) -> str:
         return f"{float(value) * 100:.1f}%"
     if kind == "ratio":
         return f"{float(value):.2f}"
+    if kind == "count":
+        return f"{value:,}"
     return str(value)

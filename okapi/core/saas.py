@@ -9,8 +9,10 @@ running sum gives each customer's MRR at the end of M−12 next to its MRR at th
 
 Conventions this module decides (FORMATS §6 leaves them open):
 
-- Amounts and quantities are read as decimals with up to six decimal places and all sums are
-  exact (DuckDB DECIMAL, in units of 12 × MRR so that quarterly and annual plans stay exact).
+- Amounts and quantities are decimals (quantities need not be whole), read to six decimal
+  places (more are rounded half away from zero) and at most 12 digits before the point; all
+  sums are exact (DuckDB DECIMAL, in units of 12 × MRR so that quarterly and annual plans stay
+  exact).
   Every money figure is rounded once, to cents, with ROUND_HALF_EVEN (banker's rounding); so
   `net_new_mrr` is the rounded exact change, which may differ by a cent from the sum of the
   rounded movements or the difference of the rounded MRRs.
