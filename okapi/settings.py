@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "okapi.middleware.SecurityHeadersMiddleware",
+    "okapi.middleware.ServiceErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "okapi.urls"
@@ -111,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "okapi.workspaces.web.navigation",
             ],
         },
     },
@@ -152,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -162,6 +167,7 @@ STATIC_URL = "/static/"
 # Static files are served from the apps by WhiteNoise; `collectstatic` into OKAPI_STATIC_ROOT
 # only when a proxy should serve them instead (docs/deploy.md).
 STATIC_ROOT = Path(os.environ["OKAPI_STATIC_ROOT"]) if os.environ.get("OKAPI_STATIC_ROOT") else None
+STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
 EMAIL_BACKEND = envstr("OKAPI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
