@@ -96,6 +96,22 @@ EXAMPLES = [
     ("Payments API launched", "milestone"),
     ("Sign a lease for the Berlin office by March", "milestone"),
     ("Set up Salesforce", "milestone"),
+    # pasted from a document, and longer sentences
+    ("KR1: Increase activation from 30% to 45%", "outcome"),
+    ("1. Launch the partner portal", "milestone"),
+    ("• Maintain CSAT above 90%", "kpi"),
+    ("KR 2 - Publish 10 blog posts", "task"),
+    ("By Q3, reduce churn from 4% to 2%", "outcome"),
+    ("Bring CAC down by 25%", "outcome"),
+    ("Expand into 3 new markets generating $1M ARR", "outcome"),
+    ("Launch 2 products generating $500k in new ARR", "outcome"),
+    ("Publish 10 blog posts generating leads", "task"),
+    ("Host 4 webinars featuring customers", "task"),
+    ("Launch 3 new onboarding tutorials", "task"),
+    ("Achieve a 40% activation rate, up from 25%", "outcome"),
+    ("At least 200 new paying customers every month", "kpi"),
+    ("Monthly burn ≤ $250k", "kpi"),
+    ("Achieve PCI DSS Level 1 certification", "milestone"),
 ]
 
 

@@ -232,6 +232,11 @@ _TOKEN_RE = re.compile(
     r"|(?P<sym>[,;:.!?()%$€£¥₹+#&/])",
     re.IGNORECASE,
 )
+# What people paste from a doc: "KR1:", "KR 2 -", "1.", "2)", "- ", "• ", "(a)".
+_LIST_PREFIX_RE = re.compile(
+    r"^\s*(?:(?:kr|key\s+result)\s*#?\d*\s*[:.)\-]\s*|\d{1,2}\s*[.)]\s+|[-*•·]\s+|\(\w\)\s+)+",
+    re.IGNORECASE,
+)
 _LEADING_TIME_RE = re.compile(
     r"^\s*(?:by|in|during|before|for|this|next)\s+(?:the\s+)?(?:end\s+of\s+)?"
     r"(?:q[1-4]|h[12]|fy\s?\d{2,4}|\d{4}|this\s+quarter|next\s+quarter|the\s+quarter|"
@@ -244,6 +249,7 @@ def _tokenize(text: str) -> list[_Tok]:
     s = unicodedata.normalize("NFKC", text)
     for old, new in _SYMBOLS:
         s = s.replace(old, new)
+    s = _LIST_PREFIX_RE.sub("", s, count=1)
     s = _LEADING_TIME_RE.sub("", s, count=1)
     tokens: list[_Tok] = []
     for m in _TOKEN_RE.finditer(s):
@@ -398,6 +404,7 @@ class _Features:
     comparator: str = ""
     value_number: _Tok | None = None
     deadline: str = ""
+    result_clause: str = ""
     numbers: list[_Tok] = field(default_factory=list)
     number_idx: set[int] = field(default_factory=set)
 
@@ -453,6 +460,13 @@ def _verb_at(tokens: Sequence[_Tok], i: int) -> _Verb | None:
     return _Verb(i, lemma, classes, end)
 
 
+# -ing words that are nouns first: "onboarding tutorials", "marketing meetings".
+_ING_NOUNS = word_set(
+    "marketing onboarding pricing training billing funding engineering hiring meeting building "
+    "booking shipping testing planning recruiting fundraising financing accounting banking "
+    "lending housing consulting learning reporting tracking messaging staffing sourcing "
+    "packaging branding advertising landing listening offering ranking rating spending"
+)
 _QUANTIFIERS = word_set(
     "at least most more than over about around up nearly almost approximately another additional"
 )
@@ -487,6 +501,13 @@ def _object(tokens: Sequence[_Tok], start: int) -> list[int]:
             break
         if tok.kind == "w" and word in lx.OBJECT_BOUNDARY:
             break
+        if (
+            idx
+            and word in _ING_FORMS
+            and word not in _ING_NOUNS
+            and _looks_plural(_word_at(tokens, i - 1))
+        ):
+            break  # "10 blog posts generating leads": the object ends at its head
         if word in ("this", "next", "last") and _word_at(tokens, i + 1) in lx.PERIODS:
             break
         idx.append(i)
@@ -739,12 +760,14 @@ def _analyse(text: str) -> _Features:
             continue
         inherent = verb.lemma in ("double", "triple", "quadruple", "halve")
         target = _target(tokens, verb.end - 1)
+        particle = {t.text for t in tokens[verb.end : verb.end + 5]} & {"up", "down"}
         if (
             not is_change
             and "generic" in verb.classes
             and (
                 target.startswith(("from", "up from", "down from"))
                 or (target.startswith("to") and verb.lemma in ("get", "bring", "go", "push"))
+                or (target and bool(particle))  # "Bring CAC down by 25%"
             )
         ):
             is_change = True
@@ -756,6 +779,21 @@ def _analyse(text: str) -> _Features:
             break
         if f.change_no_target is None and (i == first or f.subject_first):
             f.change_no_target = verb
+
+    # A deliverable with its result: "Expand into 3 markets generating $1M ARR".
+    if f.change_verb is None and lead is not None:
+        for i in range(lead.end, n):
+            verb = _verb_at(tokens, i)
+            if (
+                verb is not None
+                and "reach" in verb.classes
+                and tokens[i].text != verb.lemma
+                and not _negated(tokens, i)
+            ):
+                amount = _numbers_after(tokens, verb.end - 1, 3)
+                if amount is not None and amount.unit in ("cur", "%"):
+                    f.result_clause = f"{tokens[i].raw} {amount.raw}"
+                    break
 
     # Verbless changes: "NPS up from 30 to 45", "Support costs down 20%", "AOV from €40 to €50".
     if f.change_verb is None and lead is None and not f.maintain:
@@ -882,6 +920,13 @@ def _vote(f: _Features) -> _Ballot:
             3,
             f'It names a direction ("{tokens[f.change_no_target.index].text}") for a result, '
             "though not yet a number.",
+        )
+
+    if f.result_clause:
+        b.vote(
+            KrKind.OUTCOME,
+            7,
+            f'It ties the work to a measurable result ("{f.result_clause}").',
         )
 
     if f.maintain:
