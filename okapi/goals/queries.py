@@ -42,7 +42,7 @@ class KrStatus:
     stuck: bool
 
 
-def kr_status(row: dict[str, Any], today: dt.date) -> KrStatus:
+def kr_status(row: dict[str, Any], today: dt.date, expected: Decimal | None = None) -> KrStatus:
     """Progress, pace and flags of a KR from its stored roll-up (no extra query)."""
     current = row["current_value"]
     if row["kpi_id"] is not None and row["kpi__latest_value"] is not None:
@@ -51,7 +51,8 @@ def kr_status(row: dict[str, Any], today: dt.date) -> KrStatus:
         kind=row["kind"], baseline=row["baseline"], target=row["target"], current=current
     )
     start, end = row["objective__cycle__start"], row["objective__cycle__end"]
-    expected = scoring.expected_progress(start=start, end=end, today=min(today, end))
+    if expected is None:
+        expected = scoring.expected_progress(start=start, end=end, today=min(today, end))
     has_data = row["checkin_count"] > 0 or (row["kpi_id"] is not None and current is not None)
     pace = scoring.pace_status(progress=progress.value, expected=expected, has_data=has_data)
     active = row["objective__cycle__closed_at"] is None and start <= today <= end
@@ -70,6 +71,13 @@ def kr_status(row: dict[str, Any], today: dt.date) -> KrStatus:
 
 def key_result_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
     """KR rows (from `.values(*KR_COLUMNS)`) as API dicts, with their initiatives: one query."""
+    return [entry for entry, _ in _key_result_entries(rows, today)]
+
+
+def _key_result_entries(
+    rows: list[dict[str, Any]], today: dt.date
+) -> list[tuple[dict[str, Any], Decimal]]:
+    """(API dict, score as Decimal) per KR row; the score feeds the objective's."""
     links: dict[int, list[str]] = {}
     if rows:
         through = KeyResult.initiatives.through
@@ -80,35 +88,45 @@ def key_result_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[st
         ):
             links.setdefault(kr_id, []).append(key)
     out = []
+    expected_by_cycle: dict[tuple[dt.date, dt.date], Decimal] = {}
     for row in rows:
-        status = kr_status(row, today)
+        span = (row["objective__cycle__start"], row["objective__cycle__end"])
+        expected = expected_by_cycle.get(span)
+        if expected is None:
+            expected = expected_by_cycle[span] = scoring.expected_progress(
+                start=span[0], end=span[1], today=min(today, span[1])
+            )
+        status = kr_status(row, today, expected)
         final = row["final_score"]
         score = final if final is not None else status.progress.value
         out.append(
-            {
-                "key": row["key"],
-                "objective": row["objective__key"],
-                "title": row["title"],
-                "owner": row["owner__email"],
-                "kind": row["kind"],
-                "baseline": _f(row["baseline"]),
-                "target": _f(row["target"]),
-                "unit": row["unit"],
-                "weight": float(row["weight"]),
-                "kpi": row["kpi__key"],
-                "initiatives": links.get(row["id"], []),
-                "current": _f(status.current),
-                "progress": float(status.progress.value),
-                "progress_raw": _f(status.progress.raw),
-                "final_score": _f(final),
-                "band": scoring.score_band(score),
-                "pace": status.pace.value,
-                "confidence": row["last_confidence"] or None,
-                "last_checkin_at": row["last_checkin_at"],
-                "checkins": row["checkin_count"],
-                "stale": status.stale,
-                "stuck": status.stuck,
-            }
+            (
+                {
+                    "key": row["key"],
+                    "objective": row["objective__key"],
+                    "title": row["title"],
+                    "owner": row["owner__email"],
+                    "kind": row["kind"],
+                    "baseline": _f(row["baseline"]),
+                    "target": _f(row["target"]),
+                    "unit": row["unit"],
+                    "weight": float(row["weight"]),
+                    "kpi": row["kpi__key"],
+                    "initiatives": links.get(row["id"], []),
+                    "current": _f(status.current),
+                    "progress": float(status.progress.value),
+                    "progress_raw": _f(status.progress.raw),
+                    "final_score": _f(final),
+                    "band": scoring.score_band(score),
+                    "pace": status.pace.value,
+                    "confidence": row["last_confidence"] or None,
+                    "last_checkin_at": row["last_checkin_at"],
+                    "checkins": row["checkin_count"],
+                    "stale": status.stale,
+                    "stuck": status.stuck,
+                },
+                score,
+            )
         )
     return out
 
@@ -128,13 +146,15 @@ def objective_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str
         return []
     ids = [r["id"] for r in rows]
     krs: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    weighted: dict[int, list[tuple[Decimal, Decimal]]] = {i: [] for i in ids}
     kr_rows = list(
         KeyResult.objects.filter(objective_id__in=ids)
         .order_by("position", "id")
         .values(*KR_COLUMNS)
     )
-    for row, kr in zip(kr_rows, key_result_dicts(kr_rows, today), strict=True):
+    for row, (kr, score) in zip(kr_rows, _key_result_entries(kr_rows, today), strict=True):
         krs[row["objective_id"]].append(kr)
+        weighted[row["objective_id"]].append((score, row["weight"]))
     children: dict[int, list[str]] = {i: [] for i in ids}
     for parent_id, key in (
         Objective.objects.filter(parent_id__in=ids)
@@ -145,15 +165,7 @@ def objective_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str
     out = []
     for o in rows:
         results = krs[o["id"]]
-        score = scoring.objective_score(
-            (
-                Decimal(
-                    str(kr["final_score"] if kr["final_score"] is not None else kr["progress"])
-                ),
-                Decimal(str(kr["weight"])),
-            )
-            for kr in results
-        )
+        score = scoring.objective_score(weighted[o["id"]])
         start, end = o["cycle__start"], o["cycle__end"]
         out.append(
             {
