@@ -9,7 +9,9 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
+from okapi.errors import Invalid
 from okapi.workspaces.access import Actor, actor_for
 from okapi.workspaces.models import Membership
 
@@ -49,3 +51,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_write": actor.can_write,
         "is_admin": actor.is_admin,
     }
+
+
+def add_service_errors(form: Any, exc: Invalid) -> None:
+    """Put a service's refusal beside the fields it names (others on the whole form)."""
+    for field, message in exc.errors.items():
+        name = field.split(".")[0]
+        form.add_error(name if name in form.fields else None, message)
+
+
+def render_form(
+    request: HttpRequest, template: str, context: dict[str, Any], form: Any
+) -> HttpResponse:
+    """Render a page with a form; an invalid form answers 422 (linkding's convention)."""
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, template, {**context, "form": form}, status=status)
