@@ -115,7 +115,44 @@ EXAMPLES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "kind"), EXAMPLES)
+# Statements quoted in the source articles (not in the corpus files), labelled as the articles
+# label them, PRODUCT deciding where they disagree. Run once after the rules were frozen, they
+# scored 16/29: bare metric names ("Churn rate") had no rule yet, the typo fixer turned
+# "Organic"/"Gross" into verbs, and "of 200K" was missed. The fixes were general; see docs/coach.md.
+FROM_THE_SOURCES = [
+    ("Reduce average time-to-value from 10 days to 3", "outcome"),
+    ("Reach 500 new newsletter subscribers", "outcome"),
+    ("Reduce signup drop-off rate by 25%", "outcome"),
+    ("Achieve 70% renewable packaging usage", "outcome"),
+    ("Increase website traffic by 20% in the next month", "outcome"),
+    ("Increase Monthly Active Users (MAUs) by 25%", "outcome"),
+    ("Reduce churn to 3% by improving onboarding", "outcome"),
+    ("Increase Net Promoter Score (NPS) to 45+", "outcome"),
+    ("Organic search traffic growth = 25% quarter-over-quarter", "kpi"),
+    ("Monthly Revenue = ₹20 lakh target", "kpi"),
+    ("Employee Retention Rate = 95%", "kpi"),
+    ("Order Fulfillment Time = < 24 hours", "kpi"),
+    ("Improve NRR from 108% to 120% by Q3 end", "outcome"),
+    ("Increase conversion rate by 15% after launching new website", "outcome"),
+    ("Reduce onboarding time by 30%", "outcome"),
+    ("Improve homepage conversion rate", "outcome"),
+    ("Launch referral program", "milestone"),
+    ("Customer Retention Rate", "kpi"),
+    ("Average response time", "kpi"),
+    ("Customer satisfaction (CSAT)", "kpi"),
+    ("Ticket resolution rate", "kpi"),
+    ("First contact resolution %", "kpi"),
+    ("Daily sales numbers", "kpi"),
+    ("Website bounce rate", "kpi"),
+    ("Customer service response time", "kpi"),
+    ("Monthly Recurring Revenue (MRR)", "kpi"),
+    ("Churn rate", "kpi"),
+    ("Gross Margin", "kpi"),
+    ("Achieve an average blog traffic of 200K visits/month", "outcome"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), EXAMPLES + FROM_THE_SOURCES)
 def test_it_classifies_the_statement(text: str, kind: str) -> None:
     verdict = classify_kr(text)
     assert verdict.kind == kind, verdict.reasons

@@ -183,15 +183,16 @@ def _fix_verb_typo(word: str) -> str:
         return lx.TYPOS[word]
     if word in _KNOWN or len(word) < 4 or not word.isalpha():
         return word
-    limit = 1 if len(word) < 7 else 2
-    best: tuple[int, int, str] | None = None
+    # Typos rarely hit the first letter; demanding it keeps "gross" from becoming "cross".
+    limit = 1 if len(word) < 8 else 2
+    best: tuple[int, str] | None = None
     for verb in _FUZZY_TARGETS:
+        if verb[0] != word[0]:
+            continue
         d = _distance(word, verb, limit)
-        if d <= limit:
-            candidate = (d, 0 if verb[0] == word[0] else 1, verb)
-            if best is None or candidate < best:
-                best = candidate
-    return best[2] if best else word
+        if d <= limit and (best is None or (d, verb) < best):
+            best = (d, verb)
+    return best[1] if best else word
 
 
 # --------------------------------------------------------------------------- tokens
@@ -986,7 +987,11 @@ def _vote_lead(b: _Ballot, f: _Features, lead: _Verb) -> None:
     money_or_share = [
         tokens[i] for i in obj if tokens[i].kind == "n" and tokens[i].unit in ("cur", "%", "x")
     ]
-    obj_numbers = [tokens[i] for i in obj if i in f.number_idx]
+    obj_numbers = [tokens[i] for i in obj if i in f.number_idx] or [
+        tokens[i]
+        for i in sorted(f.number_idx)
+        if i >= lead.end  # "an average X of 200K"
+    ]
     funding = bool(obj_words & lx.FUNDING_OR_CERTIFICATION)
     classes = lead.classes
     expand_into = lead.lemma in ("expand", "enter") and _word_at(tokens, lead.end) in (
@@ -1106,6 +1111,22 @@ def _vote_subject_first(b: _Ballot, f: _Features) -> None:
                     f'It reports an activity ("{tok.raw}"), not the result it should produce.',
                 )
                 return
+    metric_words = [
+        t.raw for t in tokens if t.text in lx.METRIC_NOUNS or t.text in lx.LOWER_IS_BETTER
+    ]
+    if (
+        f.change_verb is None
+        and not f.maintain
+        and not (f.value_number or f.comparator)
+        and metric_words
+        and max(b.scores.values()) == 0
+    ):
+        b.vote(
+            KrKind.KPI,
+            3,
+            f'It names an always-on metric ("{metric_words[-1]}") with no change and no target: '
+            "a KPI to watch, not a key result.",
+        )
     if f.change_verb is None and not f.maintain and (f.value_number or f.comparator):
         level = f.value_number.raw if f.value_number else f.comparator
         if f.deadline:
