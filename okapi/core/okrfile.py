@@ -838,7 +838,8 @@ def _kr_dict(kr: KeyResult, compact: Any) -> dict[str, Any]:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a date used twice is written twice, never as &id001 / *id001
 
 
 def _flow_small_maps(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
@@ -848,7 +849,6 @@ def _flow_small_maps(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node
 
 
 _Dumper.add_representer(dict, _flow_small_maps)
-_Dumper.ignore_aliases = lambda self, data: True  # a date used twice is written twice
 
 
 def dump_okr_yaml(doc: OkrDocument) -> str:

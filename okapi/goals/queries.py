@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from okapi.core import scoring
 from okapi.goals.models import Cycle, KeyResult, Objective
@@ -75,14 +75,20 @@ def key_result_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[st
 
 
 def _key_result_entries(
-    rows: list[dict[str, Any]], today: dt.date
+    rows: list[dict[str, Any]], today: dt.date, links_scope: Q | None = None
 ) -> list[tuple[dict[str, Any], Decimal]]:
-    """(API dict, score as Decimal) per KR row; the score feeds the objective's."""
+    """(API dict, score as Decimal) per KR row; the score feeds the objective's.
+
+    `links_scope` selects the initiative links by a join (e.g. the KRs of a cycle) instead
+    of a list of thousands of ids."""
     links: dict[int, list[str]] = {}
     if rows:
         through = KeyResult.initiatives.through
+        scope = (
+            links_scope if links_scope is not None else Q(keyresult_id__in=[r["id"] for r in rows])
+        )
         for kr_id, key in (
-            through.objects.filter(keyresult_id__in=[r["id"] for r in rows])
+            through.objects.filter(scope)
             .order_by("initiative__key")
             .values_list("keyresult_id", "initiative__key")
         ):
@@ -139,25 +145,34 @@ def objectives_queryset(actor: Actor) -> QuerySet[Objective]:
     return Objective.objects.filter(workspace=actor.workspace)
 
 
-def objective_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
+def objective_dicts(
+    rows: list[dict[str, Any]], today: dt.date, cycle: Cycle | None = None
+) -> list[dict[str, Any]]:
     """Objective rows (from `.values(*OBJECTIVE_COLUMNS)`) with their KRs, scores and aligned
-    children: three queries whatever the number of objectives."""
+    children: three queries whatever the number of objectives. With `cycle` (all the rows are
+    that cycle's objectives) the related rows are selected by joins rather than id lists."""
     if not rows:
         return []
     ids = [r["id"] for r in rows]
+    if cycle is not None:
+        kr_scope = Q(objective__cycle=cycle)
+        links_scope: Q | None = Q(keyresult__objective__cycle=cycle)
+        children_scope = Q(parent__cycle=cycle)
+    else:
+        kr_scope, links_scope = Q(objective_id__in=ids), None
+        children_scope = Q(parent_id__in=ids)
     krs: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     weighted: dict[int, list[tuple[Decimal, Decimal]]] = {i: [] for i in ids}
     kr_rows = list(
-        KeyResult.objects.filter(objective_id__in=ids)
-        .order_by("position", "id")
-        .values(*KR_COLUMNS)
+        KeyResult.objects.filter(kr_scope).order_by("position", "id").values(*KR_COLUMNS)
     )
-    for row, (kr, score) in zip(kr_rows, _key_result_entries(kr_rows, today), strict=True):
+    entries = _key_result_entries(kr_rows, today, links_scope)
+    for row, (kr, score) in zip(kr_rows, entries, strict=True):
         krs[row["objective_id"]].append(kr)
         weighted[row["objective_id"]].append((score, row["weight"]))
     children: dict[int, list[str]] = {i: [] for i in ids}
     for parent_id, key in (
-        Objective.objects.filter(parent_id__in=ids)
+        Objective.objects.filter(children_scope)
         .order_by("position", "id")
         .values_list("parent_id", "key")
     ):
@@ -199,7 +214,7 @@ def cycle_tree(actor: Actor, cycle: Cycle) -> dict[str, Any]:
         .order_by("position", "id")
         .values(*OBJECTIVE_COLUMNS)
     )
-    items = objective_dicts(rows, today)
+    items = objective_dicts(rows, today, cycle)
     in_cycle = {o["key"] for o in items}
     scores = [Decimal(str(o["score"])) for o in items if o["score"] is not None]
     overall = (sum(scores) / len(scores)).quantize(Decimal("0.0001")) if scores else None
