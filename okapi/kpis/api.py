@@ -159,9 +159,13 @@ class MeasurementOut(Schema):
     value: float
 
 
+EARLIEST = dt.date(services.MIN_YEAR, 1, 1)
+LATEST = dt.date(services.MAX_YEAR, 12, 31)
+
+
 class MeasurementRange(Schema):
-    since: dt.date | None = Field(None, alias="from")
-    until: dt.date | None = Field(None, alias="to")
+    since: dt.date | None = Field(None, alias="from", ge=EARLIEST, le=LATEST)
+    until: dt.date | None = Field(None, alias="to", ge=EARLIEST, le=LATEST)
 
 
 @router.get(

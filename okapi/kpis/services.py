@@ -26,6 +26,7 @@ KPI_FIELDS = [
 ]  # fmt: skip
 THRESHOLDS = ["target", "warning", "target_low", "target_high", "warning_low", "warning_high"]
 MAX_ABS = Decimal(10) ** 17
+MIN_YEAR, MAX_YEAR = 1000, 9000
 
 
 def _number(value: Any, field: str) -> Decimal | None:
@@ -150,6 +151,9 @@ def measurement_time(workspace: Workspace, at: dt.date | dt.datetime | str) -> d
                 at = dt.date.fromisoformat(text)
         except ValueError:
             raise Invalid({"at": f"'{text}' is not an ISO 8601 date or date-time"}) from None
+    if not MIN_YEAR <= at.year <= MAX_YEAR:
+        # Near year 1 or 9999 the conversion to UTC (and a cadence period before) overflows.
+        raise Invalid({"at": f"must be between the years {MIN_YEAR} and {MAX_YEAR}"})
     if isinstance(at, dt.datetime):
         return at if at.tzinfo is not None else at.replace(tzinfo=tz)
     return dt.datetime(at.year, at.month, at.day, tzinfo=tz)

@@ -171,6 +171,11 @@ CASES = [
     ("post", "/kpis/nrr/measurements", {"value": 1e20}, {"value"}),
     ("post", "/kpis/nrr/measurements", {"value": 1, "at": "someday"}, {"at"}),
     ("post", "/kpis/nrr/measurements", {"value": 1, "at": "2027-13-01"}, {"at"}),
+    ("post", "/kpis/nrr/measurements", {"value": 1, "at": "0001-01-01T00:00:00+05:00"}, {"at"}),
+    ("post", "/kpis/nrr/measurements", {"value": 1, "at": "9999-12-31T23:00:00-05:00"}, {"at"}),
+    ("post", "/kpis/nrr/measurements", {"value": 1, "at": "0001-01-01"}, {"at"}),
+    ("post", "/measurements", {"measurements": [{"kpi": "nrr", "at": "0001-01-01T00:00:00+05:00",
+                                                 "value": 1}]}, {"measurements[0].at"}),
 ]  # fmt: skip
 
 
@@ -200,6 +205,8 @@ def test_it_names_each_bad_field_and_changes_nothing(
         ("/kpis", {"team": "x" * 65}, {"team"}),
         ("/audit", {"entity_type": "\x00"}, {"entity_type"}),
         ("/kpis/nrr/measurements", {"from": "2027-02-30"}, {"from"}),
+        ("/kpis/nrr/measurements", {"from": "0001-01-01"}, {"from"}),
+        ("/kpis/nrr/measurements", {"to": "9999-12-31"}, {"to"}),
     ],
 )
 def test_it_names_bad_query_parameters(
