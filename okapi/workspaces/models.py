@@ -94,3 +94,68 @@ class AuditEvent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["workspace", "-at"], name="audit_ws_at")]
         ordering = ["-at", "-id"]
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join a workspace with a role; only a SHA-256 hash is stored.
+
+    The secret exists only in the e-mailed link `/invite/<secret>/`; a link works once.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "email"], name="invitation_ws_email")]
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def state(self) -> str:
+        """pending, accepted, revoked or expired."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now():
+            return "expired"
+        return "pending"
+
+
+class ShareKind(models.TextChoices):
+    KPIS = "kpis", "KPI dashboard"
+    OKRS = "okrs", "OKR tracker"
+
+
+class ShareLink(models.Model):
+    """A revocable, read-only public link to the KPI dashboard or a cycle's OKR tracker.
+
+    Only the SHA-256 hash of the secret is stored; the URL is shown once, when it is created.
+    An OKR link without a cycle follows the current cycle.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="share_links")
+    kind = models.CharField(max_length=8, choices=ShareKind.choices)
+    cycle = models.ForeignKey(
+        "goals.Cycle", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16)
+    label = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -9,7 +9,11 @@ import zoneinfo
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.utils.timezone import now
 
@@ -21,8 +25,11 @@ from okapi.workspaces.models import (
     ROLE_RANK,
     ApiToken,
     AuditEvent,
+    Invitation,
     Membership,
     Role,
+    ShareKind,
+    ShareLink,
     Team,
     Workspace,
 )
@@ -405,4 +412,271 @@ def token_revoke(*, actor: Actor, token: ApiToken) -> None:
             action="revoked",
             entity_type="token",
             entity_key=token.prefix,
+        )
+
+
+# --------------------------------------------------------------------------- members
+
+
+def _owner_count(workspace: Workspace) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
+
+
+def membership_change_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
+    """Change a member's role; a workspace always keeps at least one owner."""
+    require_admin(actor)
+    if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(actor.workspace) <= 1:
+        raise Invalid({"role": "the workspace needs at least one owner: make another one first"})
+    return membership_set(actor=actor, workspace=actor.workspace, user=membership.user, role=role)
+
+
+@transaction.atomic
+def membership_remove(*, actor: Actor, membership: Membership) -> None:
+    """Remove someone from the workspace: their teams and tokens here go with the membership.
+
+    What they own (objectives, key results, check-ins) stays, for the record.
+    """
+    require_admin(actor)
+    workspace = actor.workspace
+    if membership.role == Role.OWNER:
+        if actor.role != Role.OWNER:
+            raise Forbidden("only an owner may remove an owner")
+        if _owner_count(workspace) <= 1:
+            raise Invalid({"role": "the workspace needs at least one owner"})
+    user = membership.user
+    teams = list(Team.objects.filter(workspace=workspace, members=user).order_by("key"))
+    for team in teams:
+        team.members.remove(user)
+    Team.objects.filter(workspace=workspace, lead=user).update(lead=None)
+    ApiToken.objects.filter(workspace=workspace, user=user, revoked_at__isnull=True).update(
+        revoked_at=now()
+    )
+    before = {"role": membership.role, "teams": [t.key for t in teams]}
+    membership.delete()
+    audit_record(
+        workspace=workspace,
+        actor=actor.user,
+        action="deleted",
+        entity_type="membership",
+        entity_key=user.email,
+        before=before,
+    )
+
+
+# --------------------------------------------------------------------------- invitations
+
+INVITATION_DAYS = 7
+
+
+def invitation_create(
+    *, actor: Actor, email: str, role: str = Role.MEMBER
+) -> tuple[Invitation, str]:
+    """Invite an e-mail address with a role; returns the invitation and its secret (once).
+
+    A new invitation to the same address replaces a pending one (its link stops working).
+    """
+    require_admin(actor)
+    workspace = actor.workspace
+    email = normalize_email(email or "")
+    if not EMAIL_RE.match(email):
+        raise Invalid({"email": f"'{email}' is not an e-mail address"})
+    if role not in Role.values:
+        raise Invalid({"role": f"'{role}' is not one of {', '.join(Role.values)}"})
+    if role == Role.OWNER and actor.role != Role.OWNER:
+        raise Forbidden("only an owner may grant or change the owner role")
+    if Membership.objects.filter(workspace=workspace, user__email=email).exists():
+        raise Invalid({"email": f"'{email}' is already a member of this workspace"})
+    stamp = now()
+    with transaction.atomic():
+        for old in Invitation.objects.filter(
+            workspace=workspace, email=email, accepted_at__isnull=True, revoked_at__isnull=True,
+            expires_at__gt=stamp,
+        ):  # fmt: skip
+            _invitation_revoke(actor, old, stamp)
+        secret = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            workspace=workspace,
+            email=email,
+            role=role,
+            token_hash=_hash_token(secret),
+            invited_by=actor.user,
+            created_at=stamp,
+            expires_at=stamp + dt.timedelta(days=INVITATION_DAYS),
+        )
+        audit_record(
+            workspace=workspace,
+            actor=actor.user,
+            action="created",
+            entity_type="invitation",
+            entity_key=email,
+            after={"email": email, "role": role, "expires_at": _plain(invitation.expires_at)},
+        )
+    return invitation, secret
+
+
+def invitation_send(*, invitation: Invitation, url: str) -> None:
+    """E-mail the invitation link (the only place its secret is ever written)."""
+    context = {"invitation": invitation, "url": url, "days": INVITATION_DAYS}
+    inviter = invitation.invited_by.display_name if invitation.invited_by else "Someone"
+    send_mail(
+        subject=f"{inviter} invited you to {invitation.workspace.name} on Okapi",
+        message=render_to_string("workspaces/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def invitation_find(secret: str) -> Invitation | None:
+    """The invitation a link's secret stands for, in any state; None if unknown."""
+    if not secret:
+        return None
+    return (
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(token_hash=_hash_token(secret))
+        .first()
+    )
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: Invitation, user: User | None = None, name: str = "", password: str = ""
+) -> Membership:
+    """Accept an invitation once: as the signed-in `user` with the invited address, or as a new
+    person with a name and a password. The member gets the invited role (an existing member
+    keeps theirs)."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+    )
+    if invitation.state != "pending":
+        raise Invalid({"invitation": f"this invitation is {invitation.state}"})
+    if user is not None:
+        if normalize_email(user.email) != invitation.email:
+            raise Forbidden(f"this invitation is for {invitation.email}, not {user.email}")
+    else:
+        if User.objects.filter(email=invitation.email).exists():
+            raise Invalid({"email": f"an account for {invitation.email} exists: sign in to accept"})
+        errors: dict[str, str] = {}
+        if not name.strip():
+            errors["name"] = "is required"
+        candidate = User(email=invitation.email, name=name.strip())
+        try:
+            validate_password(password, candidate)
+        except ValidationError as exc:
+            errors["password"] = " ".join(exc.messages)
+        if errors:
+            raise Invalid(errors)
+        user = User.objects.create_user(invitation.email, password, name=name.strip())
+    workspace = invitation.workspace
+    membership = Membership.objects.filter(workspace=workspace, user=user).first()
+    if membership is None:
+        membership = membership_set(
+            actor=None, workspace=workspace, user=user, role=invitation.role
+        )
+    invitation.accepted_at = now()
+    invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        workspace=workspace,
+        actor=user,
+        action="accepted",
+        entity_type="invitation",
+        entity_key=invitation.email,
+        after={"role": membership.role},
+    )
+    return membership
+
+
+def _invitation_revoke(actor: Actor, invitation: Invitation, stamp: dt.datetime) -> None:
+    invitation.revoked_at = stamp
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="revoked",
+        entity_type="invitation",
+        entity_key=invitation.email,
+        before={"role": invitation.role},
+    )
+
+
+def invitation_revoke(*, actor: Actor, invitation: Invitation) -> None:
+    """Withdraw a pending invitation: its link stops working."""
+    require_admin(actor)
+    if invitation.workspace_id != actor.workspace.pk:
+        raise NotFound("no such invitation")
+    if invitation.state != "pending":
+        raise Invalid({"invitation": f"this invitation is already {invitation.state}"})
+    _invitation_revoke(actor, invitation, now())
+
+
+# --------------------------------------------------------------------------- share links
+
+
+def share_link_create(
+    *, actor: Actor, kind: str, cycle: Any = None, label: str = ""
+) -> tuple[ShareLink, str]:
+    """A public read-only link to the KPI dashboard ("kpis") or a cycle's tracker ("okrs");
+    returns the link and its secret (once). An OKR link without a cycle follows the current one.
+    """
+    require_admin(actor)
+    if kind not in ShareKind.values:
+        raise Invalid({"kind": f"'{kind}' is not one of {', '.join(ShareKind.values)}"})
+    if cycle is not None and (kind != ShareKind.OKRS or cycle.workspace_id != actor.workspace.pk):
+        raise Invalid({"cycle": "a cycle only goes with an OKR tracker link of this workspace"})
+    label = (label or "").strip()
+    if len(label) > 100:
+        raise Invalid({"label": "is longer than 100 characters"})
+    secret = secrets.token_urlsafe(24)
+    link = ShareLink.objects.create(
+        workspace=actor.workspace,
+        kind=kind,
+        cycle=cycle,
+        label=label,
+        token_hash=_hash_token(secret),
+        prefix=secret[:6],
+        created_by=actor.user,
+    )
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="created",
+        entity_type="share_link",
+        entity_key=link.prefix,
+        after={"kind": kind, "cycle": cycle.key if cycle else None, "label": label},
+    )
+    return link, secret
+
+
+def share_link_find(secret: str) -> ShareLink | None:
+    """The live (not revoked) share link a secret stands for, or None."""
+    if not secret:
+        return None
+    return (
+        ShareLink.objects.select_related("workspace", "cycle")
+        .filter(token_hash=_hash_token(secret), revoked_at__isnull=True)
+        .first()
+    )
+
+
+def share_link_viewed(link: ShareLink) -> None:
+    """Note when a link was last opened (at most once a minute: it is shown on busy screens)."""
+    stamp = now()
+    if link.last_viewed_at is None or stamp - link.last_viewed_at > dt.timedelta(minutes=1):
+        ShareLink.objects.filter(pk=link.pk).update(last_viewed_at=stamp)
+        link.last_viewed_at = stamp
+
+
+def share_link_revoke(*, actor: Actor, link: ShareLink) -> None:
+    require_admin(actor)
+    if link.workspace_id != actor.workspace.pk:
+        raise NotFound("no such share link")
+    if link.revoked_at is None:
+        link.revoked_at = now()
+        link.save(update_fields=["revoked_at"])
+        audit_record(
+            workspace=actor.workspace,
+            actor=actor.user,
+            action="revoked",
+            entity_type="share_link",
+            entity_key=link.prefix,
+            before={"kind": link.kind, "label": link.label},
         )
