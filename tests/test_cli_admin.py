@@ -75,6 +75,27 @@ def test_it_refuses_a_bad_user(acme: Any, capsys: Any, argv: list[str], message:
     assert User.objects.count() == users
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["user", "add", "dana@acme.test", "--name", "x" * 201], "name: is longer than 200"),
+        (["user", "add", "d" * 250 + "@acme.test"], "email: is longer than 254"),
+        (["workspace", "add", "initech", "--name", "x" * 201, "--owner", "alice@acme.test"],
+         "name: is longer than 200"),
+        (["token", "add", "bob@acme.test", "--workspace", "acme", "--name", "x" * 101],
+         "name: is longer than 100"),
+    ],
+)  # fmt: skip
+def test_it_refuses_text_longer_than_its_column(
+    acme: Any, capsys: Any, argv: list[str], message: str
+) -> None:
+    counts = (User.objects.count(), Workspace.objects.count(), ApiToken.objects.count())
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert (User.objects.count(), Workspace.objects.count(), ApiToken.objects.count()) == counts
+
+
 def test_it_refuses_a_too_short_password(db: Any, capsys: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("abc\n"))
     code, out, err = run(capsys, "user", "add", "dana@acme.test", "--password-stdin")

@@ -84,7 +84,7 @@ def cycle_create(*, actor: Actor, key: str, start: dt.date, end: dt.date, name: 
     cycle = Cycle.objects.create(
         workspace=actor.workspace,
         key=key,
-        name=_text(name, "name") or key,
+        name=_text(name, "name", max_length=200) or key,
         start=start,
         end=end,
     )
@@ -103,7 +103,7 @@ def cycle_update(*, actor: Actor, cycle: Cycle, **changes: Any) -> Cycle:
     require_admin(actor)
     before = snapshot(cycle, CYCLE_FIELDS)
     if changes.get("name") is not None:
-        cycle.name = _text(changes["name"], "name", required=True)
+        cycle.name = _text(changes["name"], "name", required=True, max_length=200)
     if changes.get("start") is not None:
         cycle.start = changes["start"]
     if changes.get("end") is not None:

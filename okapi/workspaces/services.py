@@ -74,13 +74,21 @@ def audit_record(
         actor=actor,
         action=action,
         entity_type=entity_type,
-        entity_key=entity_key,
+        entity_key=entity_key[:200],  # the column's length; a longer e-mail is cut, not refused
         before=before,
         after=after,
     )
 
 
 # --------------------------------------------------------------------------- users and workspaces
+
+
+def _limited(value: str, field: str, max_length: int) -> str:
+    """A stripped text that fits its column (PostgreSQL refuses a longer one, SQLite keeps it)."""
+    value = value.strip()
+    if len(value) > max_length:
+        raise Invalid({field: f"is longer than {max_length} characters"})
+    return value
 
 
 def validate_key(value: str, field: str = "key") -> str:
@@ -94,6 +102,8 @@ def user_create(*, email: str, name: str = "", password: str | None = None) -> U
     email = normalize_email(email)
     if not EMAIL_RE.match(email):
         raise Invalid({"email": f"'{email}' is not an e-mail address"})
+    _limited(email, "email", 254)
+    name = _limited(name, "name", 200)
     if User.objects.filter(email=email).exists():
         raise Invalid({"email": f"a user '{email}' already exists"})
     if password is not None and len(password) < 4:
@@ -107,7 +117,7 @@ def user_get_or_create(*, email: str, name: str = "") -> User:
     if user is None:
         user = user_create(email=email, name=name)
     elif name and not user.name:
-        user.name = name
+        user.name = _limited(name, "name", 200)
         user.save(update_fields=["name"])
     return user
 
@@ -127,6 +137,7 @@ def workspace_create(*, key: str, name: str, owner: User, timezone: str = "UTC")
         raise Invalid({"key": f"'{key}' must be lowercase letters, digits and '-'"})
     if not name.strip():
         raise Invalid({"name": "is required"})
+    name = _limited(name, "name", 200)
     if Workspace.objects.filter(key=key).exists():
         raise Invalid({"key": f"a workspace '{key}' already exists"})
     workspace = Workspace.objects.create(
@@ -154,7 +165,7 @@ def workspace_update(
     if name is not None:
         if not name.strip():
             raise Invalid({"name": "is required"})
-        workspace.name = name.strip()
+        workspace.name = _limited(name, "name", 200)
     if timezone is not None:
         workspace.timezone = validate_timezone(timezone)
     workspace.save()
@@ -248,6 +259,7 @@ def team_create(
     key = validate_key(key)
     if not name.strip():
         raise Invalid({"name": "is required"})
+    name = _limited(name, "name", 200)
     if Team.objects.filter(workspace=workspace, key=key).exists():
         raise Invalid({"key": f"a team '{key}' already exists"})
     people = [_member(workspace, m, "members") for m in members or []]
@@ -277,7 +289,7 @@ def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
     if "name" in changes and changes["name"] is not None:
         if not str(changes["name"]).strip():
             raise Invalid({"name": "is required"})
-        team.name = changes["name"].strip()
+        team.name = _limited(changes["name"], "name", 200)
     if "parent" in changes:
         team.parent = _team_parent(actor.workspace, changes["parent"], team)
     if "lead" in changes:
@@ -358,6 +370,7 @@ def token_create(
         raise Invalid({"role": f"'{role}' is not one of {', '.join(Role.values)}"})
     if ROLE_RANK[Role(role)] > ROLE_RANK[Role(membership.role)]:
         raise Invalid({"role": f"'{user.email}' is only {membership.role} in '{workspace.key}'"})
+    name = _limited(name, "name", 100)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         workspace=workspace,

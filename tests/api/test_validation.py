@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
+from okapi.goals import services as goals
+from okapi.workspaces import services as workspaces
 from tests.api.conftest import bad_fields, row_counts
 from tests.conftest import Api
 
@@ -255,3 +258,29 @@ def test_it_answers_422_to_a_body_with_a_nul_inside_a_key_it_ignores(
     assert response.status_code in (201, 422)
     if response.status_code == 201:
         assert "\x00" not in json.dumps(response.json())
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda a: goals.cycle_create(actor=a, key="q9", name="x" * 201, start=dt.date(2027, 4, 1),
+                                     end=dt.date(2027, 6, 30)),
+        lambda a: goals.cycle_update(actor=a, cycle=goals.Cycle.objects.get(key="2027-Q1"),
+                                     name="x" * 201),
+        lambda a: workspaces.team_create(actor=a, key="sales", name="x" * 201),
+        lambda a: workspaces.team_update(actor=a, team=workspaces.Team.objects.get(key="growth"),
+                                         name="x" * 201),
+        lambda a: workspaces.workspace_update(actor=a, name="x" * 201),
+    ],
+    ids=["cycle create", "cycle update", "team create", "team update", "workspace update"],
+)  # fmt: skip
+def test_it_refuses_names_longer_than_their_column_in_the_services(okrs: Any, write: Any) -> None:
+    """The importer and the CLI call the services without the API's schemas in front."""
+    from okapi.errors import Invalid
+    from okapi.workspaces.access import actor_for
+
+    before = row_counts()
+    with pytest.raises(Invalid) as caught:
+        write(actor_for(okrs.alice, "acme"))
+    assert caught.value.errors == {"name": "is longer than 200 characters"}
+    assert row_counts() == before
