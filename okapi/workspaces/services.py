@@ -220,6 +220,12 @@ def membership_set(
 TEAM_FIELDS = ["key", "name", "parent", "lead"]
 
 
+def _team_snapshot(team: Team) -> dict[str, Any]:
+    data = snapshot(team, TEAM_FIELDS)
+    data["members"] = sorted(team.members.values_list("email", flat=True))
+    return data
+
+
 def _team_parent(workspace: Workspace, key: str | None, team: Team | None = None) -> Team | None:
     if key is None or key == "":
         return None
@@ -278,14 +284,14 @@ def team_create(
         action="created",
         entity_type="team",
         entity_key=key,
-        after=snapshot(team, TEAM_FIELDS),
+        after=_team_snapshot(team),
     )
     return team
 
 
 def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
     require_admin(actor)
-    before = snapshot(team, TEAM_FIELDS)
+    before = _team_snapshot(team)
     if "name" in changes and changes["name"] is not None:
         if not str(changes["name"]).strip():
             raise Invalid({"name": "is required"})
@@ -304,14 +310,14 @@ def team_update(*, actor: Actor, team: Team, **changes: Any) -> Team:
         entity_type="team",
         entity_key=team.key,
         before=before,
-        after=snapshot(team, TEAM_FIELDS),
+        after=_team_snapshot(team),
     )
     return team
 
 
 def team_delete(*, actor: Actor, team: Team) -> None:
     require_admin(actor)
-    before = snapshot(team, TEAM_FIELDS)
+    before = _team_snapshot(team)
     try:
         with transaction.atomic():
             team.delete()
