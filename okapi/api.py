@@ -130,9 +130,11 @@ def actor(request: HttpRequest) -> Actor:
 
 
 from okapi.goals.api import router as goals_router  # noqa: E402
+from okapi.goals.coach_api import router as coach_router  # noqa: E402
 from okapi.kpis.api import router as kpis_router  # noqa: E402
 from okapi.workspaces.api import router as workspaces_router  # noqa: E402
 
 api.add_router("/", workspaces_router)
 api.add_router("/", goals_router)
 api.add_router("/", kpis_router)
+api.add_router("/", coach_router)

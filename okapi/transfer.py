@@ -297,8 +297,10 @@ def _local_at(value: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.date | dt.datetim
     return local
 
 
-def okr_export(workspace: Workspace) -> OkrDocument:
-    """The whole workspace as a document; importing it gives the same workspace."""
+def okr_export(workspace: Workspace, *, measurements: bool = True) -> OkrDocument:
+    """The whole workspace as a document; importing it gives the same workspace.
+
+    `measurements=False` leaves the KPIs' history out (the coach needs only the KPIs)."""
     tz = zoneinfo.ZoneInfo(workspace.timezone)
     memberships = (
         Membership.objects.filter(workspace=workspace)
@@ -340,13 +342,12 @@ def okr_export(workspace: Workspace) -> OkrDocument:
         )
         for c in Cycle.objects.filter(workspace=workspace).order_by("start", "key")
     ]
-    measurements: dict[int, list[okrfile.Measurement]] = {}
-    for kpi_id, at, value in (
-        Measurement.objects.filter(kpi__workspace=workspace)
-        .order_by("kpi_id", "at")
-        .values_list("kpi_id", "at", "value")
-    ):
-        measurements.setdefault(kpi_id, []).append(okrfile.Measurement(_local_at(at, tz), value))
+    history: dict[int, list[okrfile.Measurement]] = {}
+    points = Measurement.objects.filter(kpi__workspace=workspace)
+    if not measurements:
+        points = points.none()
+    for kpi_id, at, value in points.order_by("kpi_id", "at").values_list("kpi_id", "at", "value"):
+        history.setdefault(kpi_id, []).append(okrfile.Measurement(_local_at(at, tz), value))
     doc.kpis = [
         okrfile.Kpi(
             key=k.key,
@@ -356,7 +357,7 @@ def okr_export(workspace: Workspace) -> OkrDocument:
             cadence=k.cadence,
             owner=workspaces.owner_ref(k.owner_user, k.owner_team),
             description=k.description,
-            measurements=measurements.get(k.pk, []),
+            measurements=history.get(k.pk, []),
             **{name: getattr(k, name) for name in kpis.THRESHOLDS},
         )
         for k in Kpi.objects.filter(workspace=workspace)
