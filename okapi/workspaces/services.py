@@ -444,6 +444,8 @@ def _owner_count(workspace: Workspace) -> int:
 def membership_change_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
     """Change a member's role; a workspace always keeps at least one owner."""
     require_admin(actor)
+    if membership.role == Role.OWNER and actor.role != Role.OWNER:
+        raise Forbidden("only an owner may grant or change the owner role")
     if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(actor.workspace) <= 1:
         raise Invalid({"role": "the workspace needs at least one owner: make another one first"})
     return membership_set(actor=actor, workspace=actor.workspace, user=membership.user, role=role)
