@@ -29,6 +29,8 @@ from okapi.errors import Invalid, NotFound
 from okapi.goals import services as goals_services
 from okapi.goals.access import get_cycle_for_user
 from okapi.goals.models import Cycle
+from okapi.goals.queries import tracker_page
+from okapi.kpis.queries import kpi_dashboard_with_sparklines
 from okapi.workspaces import services
 from okapi.workspaces.access import Actor, get_team_for_user, require_admin
 from okapi.workspaces.forms import (
@@ -582,15 +584,12 @@ def share(request: HttpRequest, secret: str) -> HttpResponse:
     actor = Actor(user=None, workspace=link.workspace, role=Role.VIEWER)
     context: dict[str, Any] = {"link": link, "shared_workspace": link.workspace, "read_only": True}
     if link.kind == ShareKind.KPIS:
-        from okapi.kpis.queries import kpi_dashboard_with_sparklines
-
         context["dashboard"] = kpi_dashboard_with_sparklines(actor)
         template = "share/kpis.html"
     else:
-        from okapi.goals.queries import cycle_tree
-
         cycle = link.cycle or _current_cycle(actor)
         context["cycle"] = cycle
-        context["tree"] = cycle_tree(actor, cycle) if cycle else None
+        # The tracker's own tree (cycle_tree) with owners named: no e-mail address on a public page.
+        context["tree"] = tracker_page(actor, cycle)["tree"] if cycle else None
         template = "share/okrs.html"
     return _public(render(request, template, context))
