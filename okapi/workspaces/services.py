@@ -189,6 +189,8 @@ def membership_set(
         raise Invalid({"role": f"'{role}' is not one of {', '.join(Role.values)}"})
     existing = Membership.objects.filter(workspace=workspace, user=user).first()
     if actor is not None:
+        if actor.workspace.pk != workspace.pk:
+            raise NotFound(f"no workspace '{workspace.key}'")
         require_admin(actor)
         touches_owner = role == Role.OWNER or (existing and existing.role == Role.OWNER)
         if touches_owner and actor.role != Role.OWNER:
@@ -420,7 +422,9 @@ def token_authenticate(secret: str) -> Actor | None:
 
 
 def token_revoke(*, actor: Actor, token: ApiToken) -> None:
-    if token.user_id != actor.user.id:
+    if token.workspace_id != actor.workspace.pk:
+        raise NotFound("no such token")
+    if actor.user is None or token.user_id != actor.user.pk:
         require_admin(actor)
     if token.revoked_at is None:
         token.revoked_at = now()

@@ -495,3 +495,36 @@ def test_it_lets_adam_revoke_bob_s_token_but_not_bob_revoke_alice_s(acme: Any, a
     token_revoke(actor=actor_for(adam, "acme"), token=bobs)
     bobs.refresh_from_db()
     assert bobs.revoked_at is not None
+
+
+def test_it_does_not_let_charlie_grant_roles_in_acme(acme: Any) -> None:
+    from okapi.errors import NotFound
+    from okapi.workspaces.access import actor_for
+    from okapi.workspaces.services import membership_set
+
+    with pytest.raises(NotFound):
+        membership_set(actor=actor_for(acme.charlie, "globex"), workspace=acme.workspace,
+                       user=acme.charlie, role="owner")  # fmt: skip
+    assert not acme.workspace.memberships.filter(user=acme.charlie).exists()
+
+
+def test_it_does_not_let_charlie_revoke_an_acme_token(acme: Any) -> None:
+    from okapi.errors import NotFound
+    from okapi.workspaces.access import actor_for
+    from okapi.workspaces.services import token_create, token_revoke
+
+    token, _ = token_create(workspace=acme.workspace, user=acme.bob)
+    with pytest.raises(NotFound):
+        token_revoke(actor=actor_for(acme.charlie, "globex"), token=token)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_it_lets_the_command_line_revoke_any_token(acme: Any) -> None:
+    from okapi.workspaces.access import system_actor
+    from okapi.workspaces.services import token_create, token_revoke
+
+    token, _ = token_create(workspace=acme.workspace, user=acme.bob)
+    token_revoke(actor=system_actor(acme.workspace), token=token)
+    token.refresh_from_db()
+    assert token.revoked_at is not None
