@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from okapi.kpis import views
 
 app_name = "kpis"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("new/", views.kpi_new, name="kpi_new"),
+    path("<str:key>/", views.kpi, name="kpi"),
+    path("<str:key>/edit/", views.kpi_edit, name="kpi_edit"),
+    path("<str:key>/measurements/", views.kpi_measure, name="kpi_measure"),
+]
