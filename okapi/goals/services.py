@@ -400,6 +400,9 @@ def _initiatives(workspace: Workspace, keys: list[str]) -> list[Initiative]:
 def _check_kr_numbers(kind: str, weight: Decimal | None) -> None:
     if weight is not None and weight <= 0:
         raise Invalid({"weight": "must be greater than 0"})
+    if weight is not None and weight < Decimal("0.001"):
+        # Weights keep three decimals: a smaller one would be stored as 0 and drop out of scores.
+        raise Invalid({"weight": "must be at least 0.001"})
     if weight is not None and weight >= 10000:
         raise Invalid({"weight": "must be below 10000"})
 

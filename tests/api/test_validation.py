@@ -103,6 +103,7 @@ CASES = [
     ("post", "/key-results", key_result(weight=0), {"weight"}),
     ("post", "/key-results", key_result(weight=-1), {"weight"}),
     ("post", "/key-results", key_result(weight=10000), {"weight"}),
+    ("post", "/key-results", key_result(weight=0.0004), {"weight"}),  # would be stored as 0
     ("post", "/key-results", key_result(baseline=NAN), {"baseline"}),
     ("post", "/key-results", key_result(target=INF), {"target"}),
     ("post", "/key-results", key_result(target=-INF), {"target"}),
@@ -119,6 +120,7 @@ CASES = [
     ("patch", "/key-results/churn", {"target": NAN}, {"target"}),
     ("patch", "/key-results/churn", {"initiatives": ["nope"]}, {"initiatives"}),
     ("patch", "/key-results/churn", {"weight": 0}, {"weight"}),
+    ("patch", "/key-results/churn", {"weight": 0.0001}, {"weight"}),
     # check-ins
     ("post", "/key-results/nps-page/checkins", {"value": 0.5}, {"value"}),
     ("post", "/key-results/nps-page/checkins", {"value": 2}, {"value"}),
