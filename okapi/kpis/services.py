@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
+from django.utils.timezone import now
 
 from okapi.core.okrfile import CADENCES, DIRECTIONS, kpi_threshold_problems
 from okapi.core.okrfile import Kpi as KpiSpec
@@ -167,6 +168,34 @@ class Point:
     line: int | None = None  # where it came from in a CSV file
 
 
+def _upsert_measurements(rows: dict[tuple[int, dt.datetime], Decimal]) -> None:
+    """Insert or replace measurements with one statement run for many rows.
+
+    SQLite and PostgreSQL accept the same upsert; sending plain rows rather than building a
+    model per row keeps bulk ingest near the speed of a raw executemany
+    (bench/platform_bench.py). Values go through the backend's own adapters, exactly as the
+    ORM stores them."""
+    ops = connection.ops
+    created = ops.adapt_datetimefield_value(now())
+    table = ops.quote_name(Measurement._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (kpi_id, at, value, created_at) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (kpi_id, at) DO UPDATE SET value = excluded.value"
+    )
+    field = Measurement._meta.get_field("value")
+    params = [
+        (
+            kpi_id,
+            ops.adapt_datetimefield_value(at),
+            ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places),
+            created,
+        )
+        for (kpi_id, at), value in rows.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def refresh_latest(kpi_ids: Iterable[int]) -> None:
     """Recompute each KPI's latest measurement in one UPDATE."""
     latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-at")
@@ -187,7 +216,7 @@ def kpi_measure_bulk(
     require_writer(actor)
     workspace = actor.workspace
     kpis = {k.key: k for k in Kpi.objects.filter(workspace=workspace)}
-    rows: dict[tuple[int, dt.datetime], Measurement] = {}
+    rows: dict[tuple[int, dt.datetime], Decimal] = {}
     touched: dict[int, list[dt.datetime]] = {}
     allowed: set[int] = set()
     for index, point in enumerate(points):
@@ -210,17 +239,11 @@ def kpi_measure_bulk(
             raise Invalid({f"{path}.value": exc.errors["value"]}) from None
         if value is None or isinstance(point.value, bool):
             raise Invalid({f"{path}.value": f"'{point.value}' is not a number"})
-        rows[(kpi.pk, at)] = Measurement(kpi=kpi, at=at, value=value)
+        rows[(kpi.pk, at)] = value
         touched.setdefault(kpi.pk, []).append(at)
     if not rows:
         return 0
-    Measurement.objects.bulk_create(
-        list(rows.values()),
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["kpi", "at"],
-        update_fields=["value"],
-    )
+    _upsert_measurements(rows)
     refresh_latest(touched)
     if audit:
         by_id = {k.pk: k for k in kpis.values()}
@@ -244,7 +267,6 @@ def kpi_measure(
     *, actor: Actor, kpi: Kpi, value: Any, at: dt.date | dt.datetime | str | None = None
 ) -> Measurement:
     """Add one measurement (at now when no time is given)."""
-    from django.utils.timezone import now
 
     when = at if at is not None else now()
     try:
