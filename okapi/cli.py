@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "okapi.commands.kpi",
     "okapi.commands.coach",
     "okapi.commands.saas",
+    "okapi.commands.worker",
 ]
 
 
