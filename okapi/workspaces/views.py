@@ -448,18 +448,33 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def audit_changes(event: AuditEvent) -> list[dict[str, str]]:
-    """The changed fields of an event, each with its value before and after."""
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def audit_changes(event: AuditEvent) -> list[dict[str, Any]]:
+    """The changed fields of an event, each with its value before and after.
+
+    An update shows both sides (an empty side reads "none"); a creation or a deletion shows
+    only the fields that had a value.
+    """
     before, after = event.before or {}, event.after or {}
+    both = bool(event.before) and bool(event.after)
     names = list(after) + [k for k in before if k not in after]
-    return [
-        {
-            "field": name.replace("_", " "),
-            "before": _shown(before.get(name)) if name in before else "",
-            "after": _shown(after.get(name)) if name in after else "",
-        }
-        for name in names
-    ]
+    changes = []
+    for name in names:
+        old, new = before.get(name), after.get(name)
+        if not both and _blank(old) and _blank(new):
+            continue
+        changes.append(
+            {
+                "field": name.replace("_", " "),
+                "both": both,
+                "before": None if _blank(old) else _shown(old),
+                "after": None if _blank(new) else _shown(new),
+            }
+        )
+    return changes
 
 
 def _day_start(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
