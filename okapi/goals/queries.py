@@ -21,12 +21,13 @@ def _f(value: Decimal | None) -> float | None:
 
 # The tree reads plain rows (no model instances): at 6,000 KRs, building models and
 # re-validating the answer cost several times more than the SQL itself (bench/platform_bench.py).
-KR_COLUMNS = (
+KR_OWN_COLUMNS = (
     "id", "key", "title", "kind", "baseline", "target", "unit", "weight", "final_score",
     "current_value", "last_checkin_at", "last_moved_at", "last_confidence", "checkin_count",
     "objective_id", "objective__key", "owner__email", "kpi_id", "kpi__key", "kpi__latest_value",
-    "objective__cycle__start", "objective__cycle__end", "objective__cycle__closed_at",
 )  # fmt: skip
+CYCLE_COLUMNS = ("objective__cycle__start", "objective__cycle__end", "objective__cycle__closed_at")
+KR_COLUMNS = KR_OWN_COLUMNS + CYCLE_COLUMNS
 OBJECTIVE_COLUMNS = (
     "id", "key", "title", "description", "level", "type", "cycle__key", "cycle__start",
     "cycle__end", "owner_team__key", "owner_user__email", "parent__key",
@@ -241,3 +242,350 @@ def cycle_dict(cycle: Cycle, today: dt.date) -> dict[str, Any]:
             scoring.expected_progress(start=cycle.start, end=cycle.end, today=min(today, cycle.end))
         ),
     }
+
+
+# --------------------------------------------------------------------------- OKR web pages
+# Reads shaped for the pages in okapi/goals/views.py: each in a constant number of queries.
+
+# What the tracker's status filter can ask for, and what it means for a KR dict.
+TRACKER_STATUSES: dict[str, str] = {
+    "behind": "Behind pace",
+    "at_risk": "At risk or off track",
+    "stuck": "Stuck (no movement for 4 weeks)",
+    "stale": "No check-in for 2 weeks",
+}
+
+
+CHECKIN_COLUMNS = (
+    "id", "at", "value", "confidence", "moved", "blocked", "corrected_at", "key_result__key",
+    "key_result__title", "key_result__unit", "key_result__kind", "author__email", "author__name",
+)  # fmt: skip
+
+
+def kr_matches_status(kr: dict[str, Any], status: str) -> bool:
+    if status == "behind":
+        return bool(kr["pace"] == scoring.Pace.BEHIND)
+    if status == "at_risk":
+        return kr["confidence"] in ("at_risk", "off_track")
+    if status == "stuck":
+        return bool(kr["stuck"])
+    if status == "stale":
+        return bool(kr["stale"])
+    return True
+
+
+def owner_names(workspace: Any) -> dict[str, str]:
+    """Display names of the workspace's members (by e-mail) and teams (by key): two queries."""
+    from okapi.accounts.models import User
+    from okapi.workspaces.models import Team
+
+    return _names(
+        list(User.objects.filter(memberships__workspace=workspace)),
+        list(Team.objects.filter(workspace=workspace)),
+    )
+
+
+def _names(users: list[Any], teams: list[Any]) -> dict[str, str]:
+    names = {u.email: u.display_name for u in users}
+    names.update((t.key, t.name) for t in teams)
+    return names
+
+
+PREFIX_UNITS = ("$", "€", "£")
+
+
+def number_text(value: float | Decimal | None, unit: str = "") -> str:
+    """A value as people read it: `$1,250,000`, `14.3%`, `8 customers`, `—` for none."""
+    if value is None:
+        return "—"
+    number = Decimal(str(value))
+    places = Decimal("0.01") if abs(number) >= 1 else Decimal("0.001")
+    digits = f"{number.quantize(places).normalize():,f}"
+    if unit in PREFIX_UNITS:
+        return f"-{unit}{digits[1:]}" if digits.startswith("-") else f"{unit}{digits}"
+    if unit in ("", "%", "x"):
+        return f"{digits}{unit}"
+    return f"{digits} {unit}"
+
+
+def label_key_result(kr: dict[str, Any]) -> None:
+    """Add `current_text`, `baseline_text` and `target_text` (number_text) to a KR dict."""
+    for name in ("current", "baseline", "target"):
+        kr[f"{name}_text"] = number_text(kr[name], kr["unit"])
+
+
+def name_owners(objectives: list[dict[str, Any]], names: dict[str, str]) -> None:
+    """Add `owner_name` beside every objective's and KR's `owner` (a key or an e-mail), and
+    the KRs' numbers as text (label_key_result)."""
+    for o in objectives:
+        o["owner_name"] = names.get(o["owner"] or "", o["owner"] or "")
+        for kr in o["key_results"]:
+            kr["owner_name"] = names.get(kr["owner"], kr["owner"])
+            label_key_result(kr)
+
+
+def filter_tree(
+    tree: dict[str, Any], *, team: str = "", owner: str = "", status: str = ""
+) -> dict[str, Any]:
+    """The tree with only the objectives and KRs that pass the filters (no query).
+
+    `team` keeps the objectives that team owns; `owner` the KRs (and individual objectives)
+    of one person; `status` the KRs in that state (TRACKER_STATUSES). The objectives above a
+    kept one stay as context (`context: True`) so the alignment still reads top-down.
+    """
+    if not (team or owner or status):
+        return tree
+    by_key = {o["key"]: o for o in tree["objectives"]}
+    kept: dict[str, dict[str, Any]] = {}
+    for o in tree["objectives"]:
+        if team and o["owner"] != team:
+            continue
+        krs = [
+            kr
+            for kr in o["key_results"]
+            if (not owner or owner in (kr["owner"], o["owner"]))
+            and (not status or kr_matches_status(kr, status))
+        ]
+        if krs or not (owner or status):
+            kept[o["key"]] = {**o, "key_results": krs, "context": False}
+    for key in list(kept):
+        parent = kept[key]["parent"]
+        while parent in by_key and parent not in kept:
+            kept[parent] = {**by_key[parent], "key_results": [], "context": True}
+            parent = by_key[parent]["parent"]
+    objectives = [kept[o["key"]] for o in tree["objectives"] if o["key"] in kept]
+    for o in objectives:
+        o["children"] = [c for c in o["children"] if c in kept]
+    return {
+        **tree,
+        "objectives": objectives,
+        "roots": [o["key"] for o in objectives if o["parent"] not in kept],
+        "filtered": True,
+    }
+
+
+def _kr_rows(queryset: QuerySet[KeyResult], today: dt.date) -> list[dict[str, Any]]:
+    """KR dicts (as the API's) with their objective's title and key, their cycle's key and
+    the progress expected today: two queries."""
+    rows = list(
+        queryset.values(*KR_COLUMNS, "objective__title", "objective__cycle__key", "owner__name")
+    )
+    out = []
+    for row, kr in zip(rows, key_result_dicts(rows, today), strict=True):
+        start, end = row["objective__cycle__start"], row["objective__cycle__end"]
+        kr["objective_title"] = row["objective__title"]
+        kr["cycle"] = row["objective__cycle__key"]
+        kr["owner_name"] = row["owner__name"] or row["owner__email"].split("@")[0]
+        label_key_result(kr)
+        kr["expected_progress"] = float(
+            scoring.expected_progress(start=start, end=end, today=min(today, end))
+        )
+        out.append(kr)
+    return out
+
+
+def _open_key_results(actor: Actor, today: dt.date) -> QuerySet[KeyResult]:
+    """KRs of the cycles running today and not closed."""
+    return key_results_queryset(actor).filter(
+        objective__cycle__closed_at__isnull=True,
+        objective__cycle__start__lte=today,
+        objective__cycle__end__gte=today,
+    )
+
+
+def my_week(actor: Actor) -> dict[str, Any]:
+    """My week: the KRs I own in running cycles, split into those that still need this week's
+    check-in (none since Monday, in the workspace's time zone) and those that have one; and my
+    teams' other KRs (people in my teams, or objectives my teams own)."""
+    from django.db.models import Q
+
+    from okapi.core.cycles import week_start
+    from okapi.workspaces.models import Team
+
+    today = workspace_today(actor.workspace)
+    monday = week_start(today)
+    order = ("objective__cycle__start", "objective__position", "objective_id", "position", "id")
+    mine = _kr_rows(
+        _open_key_results(actor, today).filter(owner=actor.user).order_by(*order), today
+    )
+    teammates = Team.members.through.objects.filter(team_id__in=actor.team_ids).values("user_id")
+    leads = Team.objects.filter(id__in=actor.team_ids, lead__isnull=False).values("lead_id")
+    team = _kr_rows(
+        _open_key_results(actor, today)
+        .filter(
+            Q(objective__owner_team_id__in=actor.team_ids)
+            | Q(owner_id__in=teammates)
+            | Q(owner_id__in=leads)
+        )
+        .exclude(owner=actor.user)
+        .order_by(*order),
+        today,
+    )
+    return {
+        "today": today,
+        "week_start": monday,
+        "due": [kr for kr in mine if not checked_in_this_week(kr, monday)],
+        "done": [kr for kr in mine if checked_in_this_week(kr, monday)],
+        "team": team,
+    }
+
+
+def checked_in_this_week(kr: dict[str, Any], monday: dt.date) -> bool:
+    return kr["last_checkin_at"] is not None and kr["last_checkin_at"] >= monday
+
+
+def my_week_row(actor: Actor, key: str) -> dict[str, Any]:
+    """One KR as a row of My week (after a check-in): two queries."""
+    today = workspace_today(actor.workspace)
+    return _kr_rows(key_results_queryset(actor).filter(key=key), today)[0]
+
+
+def objective_page(actor: Actor, objective: Objective) -> dict[str, Any]:
+    """An objective with its KRs (each with its check-ins and, when it targets a KPI, that
+    KPI's measurements over the cycle), its aligned objectives, initiatives and KPIs."""
+    from okapi.goals.models import CheckIn, Initiative
+    from okapi.kpis.models import Kpi, Measurement
+
+    today = workspace_today(actor.workspace)
+    rows = list(objectives_queryset(actor).filter(pk=objective.pk).values(*OBJECTIVE_COLUMNS))
+    item = objective_dicts(rows, today)[0]
+    children = objective_dicts(
+        list(
+            objectives_queryset(actor)
+            .filter(parent=objective)
+            .order_by("cycle__start", "position", "id")
+            .values(*OBJECTIVE_COLUMNS)
+        ),
+        today,
+    )
+    checkins: dict[str, list[dict[str, Any]]] = {kr["key"]: [] for kr in item["key_results"]}
+    timeline = []
+    for c in (
+        CheckIn.objects.filter(key_result__objective=objective)
+        .order_by("at", "id")
+        .values(*CHECKIN_COLUMNS)
+    ):
+        c["author_name"] = c["author__name"] or c["author__email"].split("@")[0]
+        c["value_text"] = number_text(c["value"], c["key_result__unit"])
+        checkins[c["key_result__key"]].append(c)
+        timeline.append(c)
+    timeline.reverse()
+    cycle = objective.cycle
+    measurements: dict[str, list[tuple[dt.datetime, Decimal]]] = {}
+    for kpi_key, at, value in (
+        Measurement.objects.filter(
+            kpi__key_results__objective=objective,
+            at__date__gte=cycle.start,
+            at__date__lte=cycle.end,
+        )
+        .distinct()
+        .order_by("at")
+        .values_list("kpi__key", "at", "value")
+    ):
+        measurements.setdefault(kpi_key, []).append((at, value))
+    kpis = {
+        k["key"]: k
+        for k in Kpi.objects.filter(key_results__objective=objective)
+        .distinct()
+        .values("key", "name", "unit", "latest_value", "latest_at")
+    }
+    initiatives = list(
+        Initiative.objects.filter(key_results__objective=objective)
+        .distinct()
+        .order_by("key")
+        .values("key", "title", "url", "owner_user_id", "owner_team_id")
+    )
+    names = owner_names(actor.workspace)
+    name_owners([item, *children], names)
+    return {
+        "today": today,
+        "objective": item,
+        "children": children,
+        "checkins": checkins,
+        "timeline": timeline,
+        "measurements": measurements,
+        "kpis": kpis,
+        "initiatives": initiatives,
+    }
+
+
+def tracker_page(actor: Actor, cycle: Cycle) -> dict[str, Any]:
+    """The cycle's tree with owners' names, and the workspace's cycles, teams and members for
+    the picker and the filters."""
+    from okapi.accounts.models import User
+    from okapi.workspaces.models import Team
+
+    tree = cycle_tree(actor, cycle)
+    people = list(
+        User.objects.filter(memberships__workspace=actor.workspace).order_by("name", "email")
+    )
+    teams = list(Team.objects.filter(workspace=actor.workspace).order_by("name", "key"))
+    name_owners(tree["objectives"], _names(people, teams))
+    _children_in_cycle(actor, tree["objectives"])
+    return {
+        "tree": tree,
+        "cycles": list(Cycle.objects.filter(workspace=actor.workspace).order_by("-start", "key")),
+        "teams": teams,
+        "people": people,
+    }
+
+
+def _children_in_cycle(actor: Actor, objectives: list[dict[str, Any]]) -> None:
+    """Keep in `children` the objectives of this cycle; note the parent's title and cycle of an
+    objective aligned to one in another cycle (one query, none without such objectives)."""
+    keys = {o["key"] for o in objectives}
+    for o in objectives:
+        o["children_elsewhere"] = len([c for c in o["children"] if c not in keys])
+        o["children"] = [c for c in o["children"] if c in keys]
+    outside = {o["parent"] for o in objectives if o["parent"] and o["parent"] not in keys}
+    parents: dict[str, dict[str, Any]] = {}
+    if outside:
+        rows = objectives_queryset(actor).filter(key__in=outside)
+        parents = {p["key"]: p for p in rows.values("key", "title", "cycle__key")}
+    for o in objectives:
+        if o["parent"] in parents:
+            o["parent_title"] = parents[o["parent"]]["title"]
+            o["parent_cycle"] = parents[o["parent"]]["cycle__key"]
+
+
+def editable_in_cycle(actor: Actor, cycle: Cycle) -> tuple[set[str], set[str]]:
+    """The keys of the cycle's objectives and KRs the actor may edit (goals.access): none for
+    a viewer, else two queries."""
+    from okapi.goals.access import can_edit_key_result, can_edit_objective
+
+    if not actor.can_write:
+        return set(), set()
+    objectives = {
+        o.pk: o
+        for o in Objective.objects.filter(cycle=cycle).only("key", "owner_user_id", "owner_team_id")
+    }
+    krs = list(
+        KeyResult.objects.filter(objective__cycle=cycle).only("key", "owner_id", "objective_id")
+    )
+    for kr in krs:
+        kr.objective = objectives[kr.objective_id]
+    return (
+        {o.key for o in objectives.values() if can_edit_objective(actor, o)},
+        {kr.key for kr in krs if can_edit_key_result(actor, kr)},
+    )
+
+
+def cycle_for_today(actor: Actor) -> Cycle | None:
+    """The cycle containing today (a quarter wins over its year), else the latest one."""
+    from okapi.core.cycles import cycle_for_date
+
+    cycles = list(Cycle.objects.filter(workspace=actor.workspace).order_by("-start", "key"))
+    today = workspace_today(actor.workspace)
+    return cycle_for_date(cycles, today) or (cycles[0] if cycles else None)
+
+
+def kr_permissions(actor: Actor, objective: Objective) -> dict[str, dict[str, bool]]:
+    """Per KR key of the objective: may the actor edit it, may they check in on it (one query)."""
+    from okapi.goals.access import can_check_in, can_edit_key_result
+
+    krs = KeyResult.objects.filter(objective=objective).only("key", "owner_id", "objective_id")
+    out = {}
+    for kr in krs:
+        kr.objective = objective
+        out[kr.key] = {"edit": can_edit_key_result(actor, kr), "checkin": can_check_in(actor, kr)}
+    return out
