@@ -773,3 +773,26 @@ def checkin_correct(*, actor: Actor, checkin: CheckIn, **changes: Any) -> CheckI
         after=snapshot(checkin, CHECKIN_FIELDS),
     )
     return checkin
+
+
+# --------------------------------------------------------------------------- carrying over
+
+
+@transaction.atomic
+def objectives_carry_over(
+    *, actor: Actor, objectives: list[Objective], cycle: str
+) -> list[Objective]:
+    """Copy unfinished objectives (with their KRs) into another open cycle: all or none."""
+    target = _cycle(actor.workspace, cycle)
+    if target.closed_at is not None:
+        raise Invalid({"cycle": f"cycle '{target.key}' is closed"})
+    copies = []
+    for objective in objectives:
+        if objective.cycle_id == target.pk:
+            raise Invalid({"cycle": f"'{objective.key}' is already in cycle '{target.key}'"})
+        try:
+            copies.append(objective_copy(actor=actor, objective=objective, cycle=target.key))
+        except Invalid as exc:
+            message = "; ".join(exc.errors.values())
+            raise Invalid({"objectives": f"{objective.title}: {message}"}) from None
+    return copies

@@ -1,5 +1,25 @@
-from django.urls import path  # noqa: F401
+"""The OKR pages, under /w/<ws>/ (okapi/urls.py)."""
+
+from django.urls import path
+
+from okapi.goals import views
 
 app_name = "goals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_week, name="my_week"),
+    path("kr/<str:key>/checkin/", views.checkin, name="checkin"),
+    path("kr/<str:key>/edit/", views.kr_edit, name="kr_edit"),
+    path("okrs/", views.tracker_current, name="tracker_current"),
+    path("okrs/<str:cycle>/", views.tracker, name="tracker"),
+    path("okrs/<str:cycle>/alignment/", views.alignment, name="alignment"),
+    path("okrs/<str:cycle>/close/", views.cycle_close, name="cycle_close"),
+    path("okrs/<str:cycle>/carry-over/", views.carry_over, name="carry_over"),
+    path("okrs/<str:cycle>/objectives/new/", views.objective_new, name="objective_new"),
+    path("alignment/", views.alignment_current, name="alignment_current"),
+    path("objectives/<str:key>/", views.objective, name="objective"),
+    path("objectives/<str:key>/edit/", views.objective_edit, name="objective_edit"),
+    path("objectives/<str:key>/key-results/new/", views.kr_new, name="kr_new"),
+    path("initiatives/new/", views.initiative_new, name="initiative_new"),
+    path("initiatives/<str:key>/edit/", views.initiative_edit, name="initiative_edit"),
+]
