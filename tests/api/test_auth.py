@@ -209,3 +209,11 @@ def test_it_stores_only_a_hash_of_the_token(acme: Any) -> None:
     assert row["token_hash"] == hashlib.sha256(secret.encode()).hexdigest()
     assert secret.startswith(row["prefix"])
     assert len(secret) > len(row["prefix"]) + 20
+
+
+def test_it_answers_404_when_charlie_corrects_an_acme_check_in(
+    okrs: Any, bob_api: Api, charlie_api: Api
+) -> None:
+    checkin = bob_api.post("/key-results/churn/checkins", {"value": 2.5}).json()
+    assert charlie_api.patch(f"/checkins/{checkin['id']}", {"value": 1}).status_code == 404
+    assert bob_api.get("/key-results/churn").json()["current"] == 2.5
