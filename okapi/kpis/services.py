@@ -18,8 +18,14 @@ from okapi.core.okrfile import Kpi as KpiSpec
 from okapi.errors import Invalid
 from okapi.kpis.models import Kpi, Measurement
 from okapi.workspaces.access import Actor, require_owns, require_writer
-from okapi.workspaces.models import Workspace
-from okapi.workspaces.services import audit_record, resolve_owner, snapshot, validate_key
+from okapi.workspaces.models import AuditEvent, Workspace
+from okapi.workspaces.services import (
+    audit_event,
+    audit_record,
+    resolve_owner,
+    snapshot,
+    validate_key,
+)
 
 KPI_FIELDS = [
     "key", "name", "description", "unit", "direction", "target", "warning", "target_low",
@@ -247,19 +253,23 @@ def kpi_measure_bulk(
     refresh_latest(touched)
     if audit:
         by_id = {k.pk: k for k in kpis.values()}
-        for kpi_id, times in touched.items():
-            audit_record(
-                workspace=workspace,
-                actor=actor.user,
-                action="measured",
-                entity_type="kpi",
-                entity_key=by_id[kpi_id].key,
-                after={
-                    "count": len(times),
-                    "from": min(times).isoformat(),
-                    "to": max(times).isoformat(),
-                },
-            )
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    workspace=workspace,
+                    actor=actor.user,
+                    action="measured",
+                    entity_type="kpi",
+                    entity_key=by_id[kpi_id].key,
+                    after={
+                        "count": len(times),
+                        "from": min(times).isoformat(),
+                        "to": max(times).isoformat(),
+                    },
+                )
+                for kpi_id, times in touched.items()
+            ]
+        )
     return len(rows)
 
 

@@ -65,11 +65,35 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    event = audit_event(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_key=entity_key,
+        before=before,
+        after=after,
+    )
+    event.save()
+    return event
+
+
+def audit_event(
+    *,
+    workspace: Workspace,
+    actor: User | None,
+    action: str,
+    entity_type: str,
+    entity_key: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An unsaved audit event (for `bulk_create`); only the fields that changed are kept."""
     if before is not None and after is not None:
         changed = {k for k in after if before.get(k) != after.get(k)}
         before = {k: v for k, v in before.items() if k in changed}
         after = {k: v for k, v in after.items() if k in changed}
-    return AuditEvent.objects.create(
+    return AuditEvent(
         workspace=workspace,
         actor=actor,
         action=action,
