@@ -189,6 +189,15 @@ def format_value(value: Decimal | float | int | None, unit: str) -> str:
     return f"{text} {unit}"
 
 
+def value_parts(value: Decimal | float | int | None, unit: str) -> tuple[str, str]:
+    """The value for a headline, and a word unit to show smaller beside it:
+    ("10.7", "months"), ("2.6", "% per month"); symbols stay with the number ("$252,136", "")."""
+    unit = unit.strip()
+    if value is None or unit in ("", "%", "x", "×", *CURRENCY_UNITS):
+        return format_value(value, unit), ""
+    return format_number(value), unit
+
+
 def format_range(low: Any, high: Any, unit: str) -> str:
     """Two bounds sharing one unit: "3–5x", "100–120 %", "$1,000–$2,000"."""
     unit = unit.strip()
@@ -421,7 +430,10 @@ def sparkline_config(series: list[tuple[dt.datetime, Decimal]], health: str) -> 
             "events": [],
             "layout": {"padding": 2},
             "plugins": {"legend": {"display": False}, "tooltip": {"enabled": False}},
-            "scales": {"x": {"type": "linear", "display": False}, "y": {"display": False}},
+            "scales": {
+                "x": {"type": "linear", "display": False, "bounds": "data"},
+                "y": {"display": False, "bounds": "data"},
+            },
         },
     }
 
@@ -439,6 +451,7 @@ def _card(
         )
     return {
         "value": format_value(item["latest_value"], unit),
+        "value_parts": value_parts(item["latest_value"], unit),
         "as_of": format_day(item["latest_at"], tz, today) if item["latest_at"] else "",
         "health_label": HEALTH_LABELS[item["health"]],
         "change": change_view(item, tz=tz, today=today),
@@ -494,22 +507,48 @@ def _threshold_datasets(item: dict[str, Any], x_min: int, x_max: int) -> list[di
     green, amber = HEALTH_COLOURS["green"], HEALTH_COLOURS["amber"]
     sets: list[dict[str, Any]] = []
     if item["direction"] == "range":
+        # One legend entry per pair of lines: the app's chart hook hides okapiNoLegend ones.
         if item["target_low"] is not None:
-            sets.append(line("Target range, low", item["target_low"], green))
+            sets.append(line("Target range", item["target_low"], green))
         if item["target_high"] is not None:
-            fill = {"fill": "-1"} if item["target_low"] is not None else {}
-            sets.append(line("Target range, high", item["target_high"], green, **fill))
+            pair = {"fill": "-1", "okapiNoLegend": True} if item["target_low"] is not None else {}
+            sets.append(line("Target range", item["target_high"], green, **pair))
         both = len(sets) == 2  # then dataset 1 is the low target line and 2 the high one
-        for name, edge, bound in (("warning_low", "low", 1), ("warning_high", "high", 2)):
+        for name, bound in (("warning_low", 1), ("warning_high", 2)):
             if item[name] is not None:
-                fill = {"fill": bound} if both else {}
-                sets.append(line(f"Warning edge, {edge}", item[name], amber, **fill))
+                extra: dict[str, Any] = {"fill": bound} if both else {}
+                if any(s["label"] == "Warning edge" for s in sets):
+                    extra["okapiNoLegend"] = True
+                sets.append(line("Warning edge", item[name], amber, **extra))
         return sets
     if item["target"] is not None:
         sets.append(line("Target", item["target"], green))
         if item["warning"] is not None:
             sets.append(line("Warning edge", item["warning"], amber, fill="-1"))
     return sets
+
+
+def month_ticks(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo) -> list[int]:
+    """Tick positions (ms) at the first of a month in the workspace's time zone, at most
+    about eight of them; every week instead when the chart spans less than two months."""
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    if end - start < dt.timedelta(days=60):
+        day = local_start.date() + dt.timedelta(days=(7 - local_start.weekday()) % 7)
+        moments = []
+        while day <= local_end.date():
+            moments.append(dt.datetime(day.year, day.month, day.day, tzinfo=tz))
+            day += dt.timedelta(days=7)
+        return [_ms(m) for m in moments if start <= m <= end]
+    months = (local_end.year - local_start.year) * 12 + local_end.month - local_start.month + 1
+    step = next((s for s in (1, 2, 3, 6, 12, 24, 60) if months / s <= 8), 120)
+    year, month = local_start.year, local_start.month
+    ticks = []
+    while (year, month) <= (local_end.year, local_end.month):
+        moment = dt.datetime(year, month, 1, tzinfo=tz)
+        if start <= moment <= end and (year * 12 + month - 1) % step == 0:
+            ticks.append(_ms(moment))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return ticks
 
 
 def kpi_chart_config(
@@ -526,6 +565,9 @@ def kpi_chart_config(
     time zone); the x axis is linear in milliseconds, so gaps in the data show as gaps in time.
     """
     start, end = _ms(x_min), _ms(x_max)
+    import zoneinfo
+
+    ticks = month_ticks(x_min, x_max, zoneinfo.ZoneInfo(timezone))
     measurements = {
         "label": item["name"],
         "data": [{"x": _ms(at), "y": float(value)} for at, value in series],
@@ -551,7 +593,12 @@ def kpi_chart_config(
                 "y": {"grace": "5%"},
             },
         },
-        "okapi": {"unit": item["unit"], "timeZone": timezone, "spanDays": (end - start) / 864e5},
+        "okapi": {
+            "unit": item["unit"],
+            "timeZone": timezone,
+            "spanDays": (end - start) / 864e5,
+            "ticks": ticks,
+        },
     }
 
 
@@ -592,6 +639,7 @@ def kpi_page(actor: Actor, kpi: Kpi, *, period: str, page: Any) -> dict[str, Any
     item = kpi_dict(kpi, at=stamp)
     item["card"] = {
         "value": format_value(item["latest_value"], item["unit"]),
+        "value_parts": value_parts(item["latest_value"], item["unit"]),
         "as_of": format_moment(item["latest_at"], tz) if item["latest_at"] else "",
         "health_label": HEALTH_LABELS[item["health"]],
         "change": change_view(item, tz=tz, today=today),
@@ -607,6 +655,7 @@ def kpi_page(actor: Actor, kpi: Kpi, *, period: str, page: Any) -> dict[str, Any
     series = list(chart_rows.values_list("at", "value"))
     x_min = since or (series[0][0] if series else stamp - dt.timedelta(days=30))
     x_max = max(stamp, series[-1][0]) if series else stamp
+    x_max += (x_max - x_min) * 0.02  # room for the newest point
     chart = kpi_chart_config(item, series, x_min=x_min, x_max=x_max, timezone=str(tz))
     chart_label = (
         f"Line chart of {item['name']}: {len(series)} measurements"
@@ -646,6 +695,7 @@ def kpi_page(actor: Actor, kpi: Kpi, *, period: str, page: Any) -> dict[str, Any
         "chart_label": chart_label,
         "period": period,
         "periods": [(key, f"{n} months" if n else "All") for key, n in CHART_PERIODS.items()],
+        "period_words": f"the last {months} months" if months else "any period",
         "table": table,
         "rows": rows,
         "key_results": [

@@ -101,8 +101,9 @@ def test_it_formats_the_latest_value_change_and_target_of_each_card_with_units(c
     assert '<p class="kpi-value">$252,136</p>' in mrr
     assert "▲" in mrr and "3.2 %" in mrr and "from $244,300 on 31 Dec 2026" in mrr
     assert "Target ≥ $240,000 · red below $220,000" in mrr
-    assert '<p class="kpi-value">10.7 months</p>' in card(html, "CAC payback")
-    assert '<p class="kpi-value">2.5 % per month</p>' in card(html, "Logo churn")
+    unit = '<span class="kpi-unit">{}</span></p>'
+    assert '<p class="kpi-value">10.7 ' + unit.format("months") in card(html, "CAC payback")
+    assert '<p class="kpi-value">2.5 ' + unit.format("% per month") in card(html, "Logo churn")
     assert "Target 3–5x · red outside 2.5–6x" in card(html, "Pipeline coverage")
     assert '<p class="kpi-value">—</p>' in card(html, "Activation rate")
 
@@ -297,13 +298,16 @@ def test_a_range_kpi_chart_fills_the_healthy_range_and_the_warning_bands(client,
     config = json.loads(
         re.search(r'id="kpi-chart-pipeline" type="application/json">(.*?)</script>', html).group(1)
     )
-    lines = {d["label"]: (d["data"][0]["y"], d["fill"]) for d in config["data"]["datasets"][1:]}
-    assert lines == {
-        "Target range, low": (3, False),
-        "Target range, high": (5, "-1"),
-        "Warning edge, low": (2.5, 1),
-        "Warning edge, high": (6, 2),
-    }
+    lines = [
+        (d["label"], d["data"][0]["y"], d["fill"], d.get("okapiNoLegend", False))
+        for d in config["data"]["datasets"][1:]
+    ]
+    assert lines == [  # label, value, filled to (-1: the previous line), one legend entry each
+        ("Target range", 3, False, False),
+        ("Target range", 5, "-1", True),
+        ("Warning edge", 2.5, 1, False),
+        ("Warning edge", 6, 2, True),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -534,3 +538,21 @@ def test_it_formats_numbers_with_their_units(value, unit, shown):
     from okapi.kpis.queries import format_value
 
     assert format_value(Decimal(value) if value is not None else None, unit) == shown
+
+
+def test_the_chart_ticks_fall_on_month_starts_in_the_workspace_time_zone():
+    from zoneinfo import ZoneInfo
+
+    from okapi.kpis.queries import month_ticks
+
+    tz = ZoneInfo("America/New_York")
+    start, end = dt.datetime(2026, 2, 15, tzinfo=dt.UTC), dt.datetime(2027, 2, 15, tzinfo=dt.UTC)
+    moments = [dt.datetime.fromtimestamp(t / 1000, tz) for t in month_ticks(start, end, tz)]
+    assert all((m.day, m.hour, m.minute) == (1, 0, 0) for m in moments)
+    assert [m.month for m in moments] == [3, 5, 7, 9, 11, 1]  # every other month: at most 8
+
+
+def test_a_period_without_measurements_says_where_the_latest_one_is(client, kpis):
+    html = text(signed_in(client, kpis.bob).get("/w/acme/kpis/nps/?period=3"))
+    assert "No measurements in the last 3 months: the latest is from 12 Sep 2026." in html
+    assert 'href="?period=all">Show all</a>' in html

@@ -31,11 +31,14 @@
   }
 
   function dateFormat(timeZone, options) {
+    var format;
     try {
-      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
+      format = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timeZone }, options));
     } catch (error) {
-      return new Intl.DateTimeFormat("en-GB", options);
+      format = new Intl.DateTimeFormat("en-GB", options);
     }
+    // "12 Sep 2026" as on the rest of the page (en-GB writes "Sept")
+    return { format: function (date) { return format.format(date).replace("Sept", "Sep"); } };
   }
 
   function kpiChart(config) {
@@ -45,7 +48,7 @@
     var unit = okapi.unit;
     var tickDate = dateFormat(
       okapi.timeZone,
-      okapi.spanDays > 200 ? { month: "short", year: "numeric" } : { day: "numeric", month: "short" }
+      okapi.spanDays >= 60 ? { month: "short", year: "numeric" } : { day: "numeric", month: "short" }
     );
     var fullDate = dateFormat(okapi.timeZone, {
       day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
@@ -54,14 +57,22 @@
     var scales = options.scales || (options.scales = {});
     scales.x = scales.x || {};
     scales.x.ticks = Object.assign({}, scales.x.ticks, {
-      maxTicksLimit: 8,
       callback: function (value) { return tickDate.format(new Date(value)); },
     });
+    if (okapi.ticks && okapi.ticks.length) {  // month starts in the workspace's time zone
+      scales.x.afterBuildTicks = function (scale) {
+        scale.ticks = okapi.ticks.map(function (value) { return { value: value }; });
+      };
+    }
     scales.y = scales.y || {};
     scales.y.ticks = Object.assign({}, scales.y.ticks, {
       callback: function (value) { return formatValue(value, unit); },
     });
     var plugins = options.plugins || (options.plugins = {});
+    plugins.legend = plugins.legend || {};
+    plugins.legend.labels = Object.assign({}, plugins.legend.labels, {
+      filter: function (item, data) { return !data.datasets[item.datasetIndex].okapiNoLegend; },
+    });
     plugins.tooltip = Object.assign({}, plugins.tooltip, {
       filter: function (item) { return !item.dataset.okapiThreshold; },
       callbacks: {
@@ -76,7 +87,8 @@
   (window.okapiChartHooks = window.okapiChartHooks || []).push(kpiChart);
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var source = event.detail.elt;
+    // detail.elt is the swap target here; the element that made the request is in requestConfig
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (event.detail.xhr.status === 422 && source && source.closest("[data-swap-422]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
