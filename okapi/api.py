@@ -137,4 +137,5 @@ from okapi.workspaces.api import router as workspaces_router  # noqa: E402
 api.add_router("/", workspaces_router)
 api.add_router("/", goals_router)
 api.add_router("/", kpis_router)
+api.add_router("/", "okapi.kpis.sources_api.router")
 api.add_router("/", coach_router)

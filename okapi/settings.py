@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "okapi.workspaces",
     "okapi.goals",
     "okapi.kpis",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -184,5 +186,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("OKAPI_LOG_LEVEL", "WARNING")},
 }
+
+# Background tasks (docs/kpi-sources.md): the `django-tasks` API with the database backend by
+# default (no extra server; `okapi worker` runs them), or RQ on Redis for larger installations.
+TASKS_BACKEND = envstr("OKAPI_TASKS_BACKEND", "database")
+REDIS_URL = envstr("OKAPI_REDIS_URL", "")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("OKAPI_TASKS_BACKEND=redis needs OKAPI_REDIS_URL")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
+    }
+else:
+    raise ImproperlyConfigured(
+        f"OKAPI_TASKS_BACKEND={TASKS_BACKEND!r}: expected database, redis or immediate"
+    )
 
 SILENCED_SYSTEM_CHECKS: list[str] = []

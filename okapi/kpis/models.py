@@ -78,3 +78,39 @@ class Measurement(models.Model):
             models.UniqueConstraint(fields=["kpi", "at"], name="measurement_kpi_at_unique")
         ]
         ordering = ["at"]
+
+
+class SourceStatus(models.TextChoices):
+    NEVER = "never"
+    OK = "ok"
+    ERROR = "error"
+
+
+class KpiSource(models.Model):
+    """Where a KPI's measurements come from and how its last run went (docs/kpi-sources.md).
+
+    `config` never holds a secret: an SQL source's connection URL is kept in `secret`, encrypted
+    with a key derived from OKAPI_SECRET_KEY, and shown back with its password masked."""
+
+    kpi = models.OneToOneField(Kpi, on_delete=models.CASCADE, related_name="data_source")
+    kind = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    interval_minutes = models.PositiveIntegerField(null=True, blank=True)  # sql and formula
+    config = models.JSONField(default=dict, blank=True)
+    secret = models.TextField(blank=True)
+    benchmark = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        max_length=8, choices=SourceStatus.choices, default=SourceStatus.NEVER
+    )
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failures = models.PositiveIntegerField(default=0)  # consecutive, for the back-off
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "next_run_at"], name="kpisource_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}:{self.kind}"
