@@ -29,6 +29,8 @@ from okapi.errors import Invalid, NotFound
 from okapi.goals import services as goals_services
 from okapi.goals.access import get_cycle_for_user
 from okapi.goals.models import Cycle
+from okapi.goals.queries import tracker_page
+from okapi.kpis.queries import kpi_dashboard_with_sparklines
 from okapi.workspaces import services
 from okapi.workspaces.access import Actor, get_team_for_user, require_admin
 from okapi.workspaces.forms import (
@@ -596,10 +598,6 @@ def share(request: HttpRequest, secret: str) -> HttpResponse:
     # A read-only actor: the partials render what a viewer sees, without edit controls.
     actor = Actor(user=None, workspace=link.workspace, role=Role.VIEWER)
     context: dict[str, Any] = {"link": link, "shared_workspace": link.workspace, "read_only": True}
-    # Imported here while the KPI and OKR pages land beside these (see the final report).
-    from okapi.goals.queries import tracker_page
-    from okapi.kpis.queries import kpi_dashboard_with_sparklines
-
     if link.kind == ShareKind.KPIS:
         context["dashboard"] = kpi_dashboard_with_sparklines(actor)
         template = "share/kpis.html"
