@@ -108,6 +108,12 @@ class KpiForm(forms.Form):
             self.fields["owner"].required = True
             self.fields["owner"].help_text = "You may choose yourself or one of your teams."
 
+    def clean_key(self) -> str:
+        key: str = self.cleaned_data["key"].strip()
+        if key == "new":  # /w/<ws>/kpis/new/ is the page that creates a KPI
+            raise forms.ValidationError("'new' is reserved: choose another key")
+        return key
+
     def service_fields(self) -> dict[str, Any]:
         """The cleaned data as the services take it; thresholds of the other direction dropped."""
         data = dict(self.cleaned_data)

@@ -419,6 +419,7 @@ def sparkline_config(series: list[tuple[dt.datetime, Decimal]], health: str) -> 
                     "borderWidth": 2,
                     "pointRadius": 0,
                     "tension": 0.3,
+                    "cubicInterpolationMode": "monotone",  # no overshoot past the data
                     "fill": False,
                 }
             ]
@@ -577,6 +578,7 @@ def kpi_chart_config(
         "pointRadius": 3 if len(series) <= 60 else 0,
         "pointHoverRadius": 5,
         "tension": 0.2,
+        "cubicInterpolationMode": "monotone",
         "fill": False,
     }
     return {

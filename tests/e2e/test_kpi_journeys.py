@@ -140,3 +140,28 @@ def test_vera_the_viewer_finds_no_edit_controls_and_is_refused_a_direct_post(
     assert response.status == 403
     page.reload()
     assert re.search(r"106\.3 %", page.locator("[data-latest-value]").inner_text())
+
+
+def test_bob_creates_a_range_kpi_and_lands_on_its_page(page, live_server, kpis):
+    sign_in(page, live_server, "bob@acme.test", "bob-pw")
+    page.goto(f"{live_server.url}/w/acme/kpis/")
+    page.get_by_role("link", name="New KPI").click()
+    range_fields = page.locator("fieldset[data-for-direction='range']")
+    expect(range_fields).to_be_hidden()  # "Higher is better" is chosen: no range fields
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Name").fill("Support backlog")
+    page.get_by_label("Key").fill("backlog")
+    page.get_by_label("Unit").fill("tickets")
+    page.get_by_label("Direction").select_option("range")
+    expect(range_fields).to_be_visible()
+    expect(page.locator("fieldset[data-for-direction='up down']")).to_be_hidden()
+    page.get_by_label("Lowest healthy value").fill("20")
+    page.get_by_label("Highest healthy value").fill("80")
+    page.get_by_label("Cadence").select_option("weekly")
+    page.get_by_label("Owner").select_option("growth")
+    page.get_by_role("button", name="Create KPI").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Support backlog")
+    expect(page.locator(".kpi-explanation")).to_have_text(
+        "No data: no measurement yet; expected weekly."
+    )
+    expect(page.get_by_role("status")).to_contain_text("KPI “Support backlog” created.")

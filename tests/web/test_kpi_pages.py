@@ -451,6 +451,7 @@ def test_bob_may_only_choose_himself_or_his_teams_as_owner(client, kpis):
         ({"target": "lots"}, "target", "Enter a number."),
         ({"key": "nrr"}, "key", "a KPI &#x27;nrr&#x27; already exists"),
         ({"key": "no spaces"}, "key", "is not a valid key"),
+        ({"key": "new"}, "key", "&#x27;new&#x27; is reserved"),
         ({"name": ""}, "name", "This field is required."),
         (
             {"direction": "range", "target_low": "5", "target_high": "3"},
