@@ -6,6 +6,7 @@ per form; an invalid choice is a field error, so a tampered POST answers 422 lik
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -73,8 +74,16 @@ def _textarea(label: str, rows: int = 3, max_length: int = 10000) -> forms.CharF
 
 
 def member_choices(workspace: Workspace) -> list[tuple[str, str]]:
-    users = User.objects.filter(memberships__workspace=workspace).order_by("name", "email")
-    return [(u.email, f"{u.display_name} ({u.email})") for u in users]
+    """The workspace's people by name; a name two people share gets their e-mail."""
+    users = list(User.objects.filter(memberships__workspace=workspace).order_by("name", "email"))
+    shared = Counter(u.display_name for u in users)
+    return [
+        (
+            u.email,
+            u.display_name if shared[u.display_name] == 1 else f"{u.display_name} ({u.email})",
+        )
+        for u in users
+    ]
 
 
 def owner_choices(actor: Actor) -> list[tuple[str, Any]]:

@@ -589,3 +589,19 @@ def kr_permissions(actor: Actor, objective: Objective) -> dict[str, dict[str, bo
         kr.objective = objective
         out[kr.key] = {"edit": can_edit_key_result(actor, kr), "checkin": can_check_in(actor, kr)}
     return out
+
+
+def my_due_count(actor: Actor) -> int:
+    """How many of my KRs in running cycles still need this week's check-in (one query)."""
+    from django.db.models import Q
+
+    from okapi.core.cycles import week_start
+
+    today = workspace_today(actor.workspace)
+    monday = week_start(today)
+    return (
+        _open_key_results(actor, today)
+        .filter(owner=actor.user)
+        .filter(Q(last_checkin_at__isnull=True) | Q(last_checkin_at__lt=monday))
+        .count()
+    )

@@ -107,6 +107,7 @@ def checkin(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     row = queries.my_week_row(actor, key)
     if not form.errors:
         if _is_htmx(request):
+            context["due_count"] = queries.my_due_count(actor)  # My week's heading, out of band
             return render(request, "goals/_checkin_row.html", {**context, "kr": row})
         messages.success(request, f"Checked in on “{kr.title}”.")
         default = reverse("goals:my_week", args=[actor.workspace.key])
@@ -288,40 +289,23 @@ CHART_INK = "#3b3f8f"
 CHART_PACE = "#8a91a5"
 
 
-def _chart_days(start: dt.date, end: dt.date, today: dt.date) -> list[dt.date]:
-    """The x axis of a KR chart: the cycle's start, every Monday, today, and its end."""
-    days = {start, end}
-    if start < today < end:
-        days.add(today)
-    monday = start + dt.timedelta(days=(7 - start.weekday()) % 7)
-    while monday < end:
-        days.add(monday)
-        monday += dt.timedelta(days=7)
-    return sorted(days)
-
-
 def _kr_chart(
     kr: dict[str, Any], points: list[tuple[dt.date, Decimal]], cycle: Cycle, today: dt.date
 ) -> dict[str, Any]:
-    """A Chart.js line chart: the value known on each day against the expected pace line."""
-    days = _chart_days(cycle.start, cycle.end, today)
-    span = (cycle.end - cycle.start).days or 1
+    """A Chart.js line chart over every day of the cycle: the values checked in (or measured)
+    against the expected pace, a straight line from the baseline to the target."""
+    days = [cycle.start + dt.timedelta(days=n) for n in range((cycle.end - cycle.start).days + 1)]
+    span = max(len(days) - 1, 1)
     baseline, target = kr["baseline"], kr["target"]
-    expected: list[float | None] = []
-    actual: list[float | None] = []
-    for day in days:
-        if baseline is not None and target is not None:
-            share = (day - cycle.start).days / span
-            expected.append(round(baseline + (target - baseline) * share, 6))
-        else:
-            expected.append(None)
-        known = [value for at, value in points if at <= day]
-        if day > today:
-            actual.append(None)
-        elif known:
-            actual.append(float(known[-1]))
-        else:
-            actual.append(baseline if day == cycle.start else None)
+    on_day = {at: float(value) for at, value in sorted(points)}  # the day's last value
+    if baseline is not None:
+        on_day.setdefault(cycle.start, baseline)
+    expected = [
+        round(baseline + (target - baseline) * n / span, 6)
+        if baseline is not None and target is not None
+        else None
+        for n in range(len(days))
+    ]
     unit = kr["unit"]
     return {
         "type": "line",
@@ -330,7 +314,7 @@ def _kr_chart(
             "datasets": [
                 {
                     "label": "Actual",
-                    "data": actual,
+                    "data": [on_day.get(d) if d <= today else None for d in days],
                     "borderColor": CHART_INK,
                     "backgroundColor": CHART_INK,
                     "spanGaps": True,
@@ -354,7 +338,10 @@ def _kr_chart(
             "animation": False,
             "interaction": {"mode": "index", "intersect": False},
             "plugins": {"legend": {"position": "bottom", "labels": {"boxHeight": 2}}},
-            "scales": {"y": {"title": {"display": bool(unit), "text": unit}}},
+            "scales": {
+                "x": {"ticks": {"maxRotation": 0, "autoSkipPadding": 16}},
+                "y": {"title": {"display": bool(unit), "text": unit}},
+            },
         },
     }
 
