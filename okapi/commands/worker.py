@@ -103,9 +103,15 @@ class Scheduler(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.is_set():
-            tick_once()
-            self.stopped.wait(self.tick)
+        from django.db import close_old_connections, connection
+
+        try:
+            while not self.stopped.is_set():
+                close_old_connections()
+                tick_once()
+                self.stopped.wait(self.tick)
+        finally:
+            connection.close()
 
     def stop(self) -> None:
         self.stopped.set()
@@ -113,19 +119,13 @@ class Scheduler(threading.Thread):
 
 def tick_once() -> list[int]:
     """Queue the due sources once; an error is logged, never raised (the next tick retries)."""
-    from django.db import close_old_connections, connection
-
     from okapi.kpis.tasks import enqueue_due_sources
 
     try:
-        close_old_connections()
         return enqueue_due_sources()
     except Exception:
         log.exception("could not queue the due KPI sources")
         return []
-    finally:
-        if threading.current_thread() is not threading.main_thread():
-            connection.close()
 
 
 def _backend() -> str:

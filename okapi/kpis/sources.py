@@ -168,6 +168,8 @@ def mask_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "***"
+    if parts.scheme.lower() == "sqlite":
+        return url  # a file path holds no password
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
@@ -608,9 +610,24 @@ def source_set(
     return source
 
 
+_HYPHENATED = re.compile(r"(?<![\w.\[-])[A-Za-z_][\w.]*(?:-[\w.]+)+")
+
+
 def _check_formula_inputs(kpi: Kpi, text: str, inputs: list[str]) -> None:
     if not inputs:
         raise Invalid({"expression": "reads no KPI: a formula needs at least one input"})
+    # "ltv-cac" without brackets is ltv − cac; when a KPI ltv-cac exists, that is a trap.
+    unbracketed = re.sub(r"\[[^\]]*\]", lambda m: " " * len(m.group()), text)
+    candidates = {m.group(): m.start() for m in _HYPHENATED.finditer(unbracketed)}
+    if candidates:
+        clash = Kpi.objects.filter(workspace_id=kpi.workspace_id, key__in=candidates)
+        for key in sorted(clash.values_list("key", flat=True)):
+            raise Invalid(
+                {
+                    "expression": f"column {candidates[key] + 1}: '{key}' reads as a "
+                    f"subtraction; write [{key}] for the KPI (or put spaces around '-')"
+                }
+            )
     known = set(
         Kpi.objects.filter(workspace_id=kpi.workspace_id, key__in=inputs).values_list(
             "key", flat=True

@@ -165,3 +165,6 @@ def put_csv(client: Any, token: str, key: str, text: str, *, multipart: bool = F
     return client.post(
         f"/api/kpis/{key}/measurements/csv", data=text.encode(), content_type="text/csv", **headers
     )
+
+
+from tests.api.conftest import adam, adam_api  # noqa: E402, F401 - an admin of Acme

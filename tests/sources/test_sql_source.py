@@ -36,9 +36,7 @@ def run(api: Any, key: str) -> dict[str, Any]:
 
 
 def values(key: str = "revenue") -> list[tuple[dt.date, Decimal]]:
-    return [
-        (m.at.date(), m.value) for m in Measurement.objects.filter(kpi__key=key).order_by("at")
-    ]
+    return [(m.at.date(), m.value) for m in Measurement.objects.filter(kpi__key=key).order_by("at")]
 
 
 def test_it_stores_the_rows_of_a_query(alice_api: Any, revenue: Any, source_db: Any) -> None:
@@ -119,10 +117,16 @@ def test_it_cancels_a_query_past_its_timeout(
 @pytest.mark.parametrize(
     ("query", "error"),
     [
-        ("SELECT 1 AS a, 2 AS b, 3 AS c", "the query must return (at, value) rows or a single value; it returned 3 columns (a, b, c)"),
+        (
+            "SELECT 1 AS a, 2 AS b, 3 AS c",
+            "the query must return (at, value) rows or a single value; it returned 3 columns (a, b, c)",
+        ),
         ("SELECT '2027-01-31', 'abc'", "row 1: value: 'abc' is not a number"),
         ("SELECT 'soon', 1", "row 1: at: 'soon' is not an ISO 8601 date or date-time"),
-        ("SELECT 42 UNION ALL SELECT 43", "a one-column result is a single value and must have one row; it has 2"),
+        (
+            "SELECT 42 UNION ALL SELECT 43",
+            "a one-column result is a single value and must have one row; it has 2",
+        ),
         ("SELECT nonsense FROM nowhere", "SQLite: no such table: nowhere"),
     ],
 )
@@ -150,17 +154,21 @@ def test_it_explains_an_unreachable_database(alice_api: Any, revenue: Any, tmp_p
     assert error.startswith("PostgreSQL: connection failed"), error
 
 
-def test_it_refuses_okapi_s_own_sqlite_database(
-    alice_api: Any, revenue: Any, settings: Any, tmp_path: Any
-) -> None:
+def test_it_refuses_okapi_s_own_database(monkeypatch: Any, tmp_path: Any) -> None:
+    from okapi.errors import Invalid
+    from okapi.kpis import sources
+
     own = tmp_path / "okapi.db"
     own.touch()
-    settings.DATABASES["default"] = {**settings.DATABASES["default"],
-                                     "ENGINE": "django.db.backends.sqlite3", "NAME": str(own)}  # fmt: skip
-    from okapi.kpis.sources import parse_connection
-
-    with pytest.raises(Exception, match="Okapi's own database"):
-        parse_connection(f"sqlite:///{own}")
+    pg = {"host": "db.internal", "port": 5432, "name": "okapi"}
+    monkeypatch.setattr(
+        sources, "_okapi_database", lambda engine: str(own) if engine == "sqlite" else pg
+    )
+    for url in (f"sqlite:///{own}", f"sqlite:///{tmp_path}/../{tmp_path.name}/okapi.db",
+                "postgresql://reader:pw@db.internal/okapi"):  # fmt: skip
+        with pytest.raises(Invalid, match="Okapi's own database"):
+            sources.parse_connection(url)
+    sources.parse_connection("postgresql://reader:pw@db.internal/warehouse")
 
 
 def test_the_scheduled_run_uses_the_stored_query(
