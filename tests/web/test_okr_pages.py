@@ -234,6 +234,13 @@ def test_the_tracker_opens_on_the_cycle_of_today(client: Any, okrs: Any):
     assert client.get(url("alignment/"))["Location"] == url("okrs/2027-Q1/alignment/")
 
 
+def test_a_workspace_without_cycles_says_so(client: Any, acme: Any):
+    client = signed_in(client, acme.alice)
+    assert "no cycle yet" in client.get(url("okrs/")).content.decode()
+    assert "no cycle yet" in client.get(url("alignment/")).content.decode()
+    assert "You own no key result in a running cycle." in client.get(url("")).content.decode()
+
+
 def test_the_tracker_shows_alignment_progress_pace_and_flags(client: Any, okrs: Any):
     bob = actor_for(okrs.bob, "acme")
     churn = KeyResult.objects.get(key="churn")
@@ -289,6 +296,7 @@ def test_the_tracker_partial_renders_read_only_from_the_raw_tree(okrs: Any):
     html = render_to_string("goals/_tracker.html", {"tree": tree, "read_only": True})
     assert "Grow revenue efficiently" in html and "Reduce logo churn" in html
     assert "<a " not in html and "Edit" not in html
+    assert "@acme.test" not in html  # no e-mail address on a public page, even without names
 
 
 # --------------------------------------------------------------------------- objective page
@@ -371,6 +379,11 @@ def test_alice_creates_an_objective_and_its_key_results_through_the_forms(client
     ]
     assert created[0].owner == okrs.bob and created[0].target == 35
     assert list(created[0].initiatives.values_list("key", flat=True)) == ["onboarding"]
+
+
+def test_a_new_objective_can_start_aligned_to_another(client: Any, okrs: Any):
+    html = signed_in(client, okrs.bob).get(url("okrs/2027-Q1/objectives/new/?parent=retain"))
+    assert '<option value="retain" selected>' in html.content.decode()
 
 
 def test_an_invalid_objective_answers_422_beside_the_field_and_creates_nothing(
