@@ -12,6 +12,7 @@ from okapi.apitypes import Key, Text
 from okapi.core.coach import classify_kr
 from okapi.goals.access import get_cycle_for_user
 from okapi.goals.coaching import cycle_findings
+from okapi.kpis.api import KpiOut
 
 router = Router(tags=["coach"])
 
@@ -64,3 +65,23 @@ def classify(request: HttpRequest, body: ClassifyIn) -> list[dict[str, Any]]:
 def findings(request: HttpRequest, key: Path[Key]) -> list[dict[str, Any]]:
     a = _actor(request)
     return [f.to_dict() for f in cycle_findings(a, get_cycle_for_user(a, key))]
+
+
+class ToKpiIn(Schema):
+    key: Key | None = Field(None, description="the KPI's key; default the KR's key")
+
+
+@router.post(
+    "/key-results/{key}/to-kpi",
+    response={201: KpiOut},
+    summary="Turn a KPI-in-disguise key result into a KPI, carrying its check-ins as measurements",
+)
+def to_kpi(request: HttpRequest, key: Path[Key], body: ToKpiIn) -> tuple[int, dict[str, Any]]:
+    from okapi.goals.access import get_key_result_for_user
+    from okapi.goals.coaching import key_result_to_kpi
+    from okapi.kpis.queries import kpi_dict, kpis_queryset, with_previous_value
+
+    a = _actor(request)
+    kr = get_key_result_for_user(a, key)
+    kpi = key_result_to_kpi(actor=a, kr=kr, key=body.key)
+    return 201, kpi_dict(with_previous_value(kpis_queryset(a)).get(pk=kpi.pk))

@@ -1,5 +1,7 @@
 """The coach through the API: the same classifier and rules as `okapi coach` (FORMATS §4)."""
 
+import datetime as dt
+
 import pytest
 
 
@@ -69,3 +71,49 @@ def test_it_keeps_other_cycles_findings_out(alice_api, okrs):
 
 def test_an_outsider_cannot_read_a_cycles_findings(charlie_api, okrs):
     assert charlie_api.get("/cycles/2027-Q1/coach").status_code == 404
+
+
+def _disguised_kpi(okrs):
+    from okapi.goals import services as goals
+    from okapi.goals.models import Objective
+    from okapi.workspaces.access import system_actor
+
+    system = system_actor(okrs.workspace)
+    kr = goals.key_result_create(actor=system, objective=Objective.objects.get(key="retain"),
+                                 key="keep-churn", owner="bob@acme.test", unit="%",
+                                 title="Keep logo churn below 2%", baseline=2, target=2)  # fmt: skip
+    for day, value in (("2027-02-05", "1.8"), ("2027-02-12", "2.1")):
+        goals.checkin_create(actor=system, kr=kr, value=value, author=okrs.bob,
+                             at=dt.date.fromisoformat(day))  # fmt: skip
+    return kr
+
+
+def test_bob_turns_his_kpi_in_disguise_into_a_kpi_with_its_history(bob_api, okrs):
+    from okapi.goals.models import KeyResult
+    from okapi.kpis.models import Measurement
+    from okapi.workspaces.models import AuditEvent
+
+    _disguised_kpi(okrs)
+    r = bob_api.post("/key-results/keep-churn/to-kpi", {})
+    assert r.status_code == 201, r.content
+    kpi = r.json()
+    assert (kpi["key"], kpi["direction"], kpi["target"], kpi["unit"], kpi["owner"]) == (
+        "keep-churn", "down", 2.0, "%", "bob@acme.test")  # fmt: skip
+    assert kpi["latest_value"] == 2.1 and kpi["health"] == "red"
+    assert Measurement.objects.filter(kpi__key="keep-churn").count() == 2
+    assert not KeyResult.objects.filter(key="keep-churn").exists()
+    assert AuditEvent.objects.filter(action="converted", entity_key="keep-churn").exists()
+
+
+def test_a_viewer_cannot_turn_a_kr_into_a_kpi(vera_api, okrs):
+    from okapi.goals.models import KeyResult
+
+    _disguised_kpi(okrs)
+    assert vera_api.post("/key-results/keep-churn/to-kpi", {}).status_code == 403
+    assert KeyResult.objects.filter(key="keep-churn").exists()
+
+
+def test_a_taken_kpi_key_gets_a_suffix(alice_api, okrs):
+    _disguised_kpi(okrs)
+    alice_api.post("/kpis", {"key": "keep-churn", "name": "Something else", "target": 1})
+    assert alice_api.post("/key-results/keep-churn/to-kpi", {}).json()["key"] == "keep-churn-kpi"
