@@ -93,6 +93,8 @@ def kpi_create(*, actor: Actor, key: str, name: str, **fields: Any) -> Kpi:
     require_writer(actor)
     workspace = actor.workspace
     key = validate_key(key)
+    if key.lower() == "new":  # /w/<ws>/kpis/new/ is the page that creates a KPI
+        raise Invalid({"key": "'new' is reserved; choose another key"})
     if Kpi.objects.filter(workspace=workspace, key=key).exists():
         raise Invalid({"key": f"a KPI '{key}' already exists"})
     kpi = Kpi(workspace=workspace, key=key)

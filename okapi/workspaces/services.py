@@ -115,16 +115,10 @@ def _limited(value: str, field: str, max_length: int) -> str:
     return value
 
 
-# Words the web app uses in its addresses (`…/kpis/new/`): no entity may be called so.
-RESERVED_KEYS = {"new"}
-
-
 def validate_key(value: str, field: str = "key") -> str:
     value = (value or "").strip()
     if not KEY_RE.match(value):
         raise Invalid({field: f"'{value}' is not a valid key (letters, digits, '-', '_', '.')"})
-    if value.lower() in RESERVED_KEYS:
-        raise Invalid({field: f"'{value}' is reserved; choose another key"})
     return value
 
 
