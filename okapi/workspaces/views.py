@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import smtplib
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
@@ -282,7 +283,14 @@ def settings_members(request: HttpRequest, actor: Actor) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             url = request.build_absolute_uri(reverse("invitation", args=[secret]))
-            services.invitation_send(invitation=invitation, url=url)
+            try:
+                services.invitation_send(invitation=invitation, url=url)
+            except (OSError, smtplib.SMTPException) as exc:
+                # Nobody has the link: withdraw the invitation rather than leave it pending.
+                services.invitation_revoke(actor=actor, invitation=invitation)
+                form.add_error(None, f"The e-mail could not be sent ({exc}); nothing was sent. "
+                               "Check the OKAPI_EMAIL_* settings and try again.")  # fmt: skip
+                return _members_page(request, actor, invite_form=form, status=502)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("workspaces:settings_members", actor.workspace.key)
     return _members_page(request, actor, invite_form=form, status=422)

@@ -314,6 +314,19 @@ def test_it_refuses_a_bad_invitation_beside_the_field(
     assert not Invitation.objects.exists() and mail.outbox == []
 
 
+def test_it_says_so_when_the_invitation_cannot_be_e_mailed(acme: Any, monkeypatch: Any) -> None:
+    def refuse(**kwargs: Any) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(services, "send_mail", refuse)
+    response = signed_in(acme.alice).post(
+        url("members/"), {"email": "dana@acme.test", "role": "member"}
+    )
+    assert response.status_code == 502
+    assert "The e-mail could not be sent ([Errno 111] Connection refused)" in text(response)
+    assert Invitation.objects.get().state == "revoked"  # nobody holds a working link
+
+
 def test_a_new_invitation_replaces_a_pending_one(acme: Any) -> None:
     alice = signed_in(acme.alice)
     alice.post(url("members/"), {"email": "dana@acme.test", "role": "member"})
