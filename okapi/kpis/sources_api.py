@@ -128,7 +128,7 @@ def _read_upload(upload: UploadedFile, field: str, limit: int) -> bytes:
     "error names the line (the header is line 1); nothing is stored then.",
 )
 def upload_csv(
-    request: HttpRequest, key: Path[Key], file: UploadedFile | None = File(None)
+    request: HttpRequest, key: Path[Key], file: File[UploadedFile | None] = None
 ) -> tuple[int, dict[str, Any]]:
     a = _actor(request)
     kpi = get_kpi_for_user(a, key, write=True)
@@ -180,7 +180,7 @@ def _f(value: Any) -> float | None:
 def import_billing(
     request: HttpRequest,
     subscriptions: File[UploadedFile],
-    spend: UploadedFile | None = File(None),
+    spend: File[UploadedFile | None] = None,
     segment: Form[Literal["smb", "mid-market", "enterprise"]] = "smb",
 ) -> dict[str, Any]:
     a = _actor(request)

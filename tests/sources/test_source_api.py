@@ -259,3 +259,30 @@ def test_secrets_are_encrypted_with_a_key_from_the_secret_key(settings: Any) -> 
     settings.SECRET_KEY = "another key entirely, long enough to be a real one"
     with pytest.raises(SourceError, match="cannot be decrypted"):
         decrypt_secret(token)
+
+
+def test_the_readme_s_push_example_works(bob_api: Any, acme: Any) -> None:
+    """The `curl` in README.md and docs/kpi-sources.md, sent as written."""
+    import re
+    from pathlib import Path
+
+    from okapi.kpis.services import kpi_create
+    from okapi.workspaces.access import system_actor
+
+    kpi_create(
+        actor=system_actor(acme.workspace), key="nrr", name="NRR", target=110, owner="growth"
+    )
+    root = Path(__file__).resolve().parents[2]
+    for doc in ("README.md", "docs/kpi-sources.md"):
+        text = (root / doc).read_text()
+        match = re.search(
+            r"curl -X POST .*?-d '(\{.*?\})' http://localhost:8000(/api/\S+)", text, re.S
+        )
+        assert match, doc
+        body, path = json.loads(match[1]), match[2]
+        response = bob_api.client.post(
+            path, data=json.dumps(body), content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {bob_api.token}",
+        )  # fmt: skip
+        assert response.status_code == 201, (doc, response.content)
+        assert response.json()["value"] == body["value"]
