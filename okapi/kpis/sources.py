@@ -571,7 +571,7 @@ def source_set(
         config.update(query=query, timeout_seconds=timeout)
     elif kind == Source.FORMULA:
         interval = _interval(schedule_minutes)
-        text = (expression or "").strip()
+        text = expression or ""
         try:
             tree = formulas.parse(text)
         except formulas.FormulaError as exc:
@@ -582,7 +582,8 @@ def source_set(
     else:
         secret = ""
     kind_changed = source.kind != kind
-    changed = kind_changed or source.config != config or source.interval_minutes != interval
+    old_config = {k: v for k, v in (source.config or {}).items() if k != "rows"}
+    changed = kind_changed or old_config != config or source.interval_minutes != interval
     source.kind, source.config, source.secret = kind, config, secret
     source.interval_minutes = interval
     if kind_changed:
@@ -619,15 +620,19 @@ def _check_formula_inputs(kpi: Kpi, text: str, inputs: list[str]) -> None:
     # "ltv-cac" without brackets is ltv − cac; when a KPI ltv-cac exists, that is a trap.
     unbracketed = re.sub(r"\[[^\]]*\]", lambda m: " " * len(m.group()), text)
     candidates = {m.group(): m.start() for m in _HYPHENATED.finditer(unbracketed)}
-    if candidates:
-        clash = Kpi.objects.filter(workspace_id=kpi.workspace_id, key__in=candidates)
-        for key in sorted(clash.values_list("key", flat=True)):
-            raise Invalid(
-                {
-                    "expression": f"column {candidates[key] + 1}: '{key}' reads as a "
-                    f"subtraction; write [{key}] for the KPI (or put spaces around '-')"
-                }
-            )
+    clash = sorted(
+        Kpi.objects.filter(workspace_id=kpi.workspace_id, key__in=candidates).values_list(
+            "key", flat=True
+        )
+    )
+    if clash:
+        key = clash[0]
+        raise Invalid(
+            {
+                "expression": f"column {candidates[key] + 1}: '{key}' reads as a subtraction; "
+                f"write [{key}] for the KPI (or put spaces around '-')"
+            }
+        )
     known = set(
         Kpi.objects.filter(workspace_id=kpi.workspace_id, key__in=inputs).values_list(
             "key", flat=True
@@ -635,8 +640,9 @@ def _check_formula_inputs(kpi: Kpi, text: str, inputs: list[str]) -> None:
     )
     for key in inputs:
         if key not in known:
-            position = text.find(key)
-            where = f"column {position + 1}: " if position >= 0 else ""
+            name = re.escape(key)
+            found = re.search(rf"\[{name}\]|(?<![\w.\[-]){name}(?![\w.\]-])", text)
+            where = f"column {found.start() + 1}: " if found else ""
             raise Invalid({"expression": f"{where}unknown KPI '{key}'"})
     graph = _formula_graph(kpi.workspace_id)
     graph[kpi.key] = set(inputs)

@@ -64,6 +64,8 @@ def test_it_computes_where_every_input_has_a_value(bob_api: Any, unit_economics:
     ("expression", "message"),
     [
         ("ltv / nope", "column 7: unknown KPI 'nope'"),
+        ("ltv / lt", "column 7: unknown KPI 'lt'"),
+        ("  ltv / [n.o-pe]", "column 9: unknown KPI 'n.o-pe'"),
         (
             "ltv / (cac",
             "column 11: expected ')' to close the '(' at column 7, found the end of the formula",

@@ -153,6 +153,18 @@ def test_switching_away_from_sql_forgets_the_secret(
     assert revenue.source == "manual"
 
 
+def test_setting_the_same_source_again_keeps_its_last_run(
+    alice_api: Any, revenue: Any, sqlite_source: Any
+) -> None:
+    body = {"kind": "sql", "url": sqlite_source.url, "query": "SELECT 1"}
+    put(alice_api, "revenue", body)
+    alice_api.post("/kpis/revenue/source/run")
+    del body["url"]
+    assert put(alice_api, "revenue", body).json()["status"] == "ok"
+    body["query"] = "SELECT 2"
+    assert put(alice_api, "revenue", body).json()["status"] == "never"
+
+
 def test_the_stored_url_is_kept_when_only_the_query_changes(
     alice_api: Any, revenue: Any, sqlite_source: Any
 ) -> None:
