@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -37,7 +37,6 @@ from django.db.models import Max, Q
 from django.utils.timezone import now
 
 from okapi.core import formula as formulas
-from okapi.core import saas
 from okapi.core import stage as stages
 from okapi.errors import Invalid
 from okapi.kpis.models import Kpi, KpiSource, Measurement, Source, SourceStatus
@@ -54,6 +53,9 @@ from okapi.kpis.services import (
 from okapi.workspaces.access import Actor, require_admin, require_owns, system_actor
 from okapi.workspaces.models import AuditEvent, Workspace
 from okapi.workspaces.services import audit_record
+
+if TYPE_CHECKING:
+    from okapi.core.saas import SaasReport
 
 log = logging.getLogger(__name__)
 
@@ -1008,6 +1010,8 @@ def billing_import(
 
     Bad input raises Invalid naming the file (`subscriptions` or `spend`) with the engine's
     line number and reason; nothing is changed then."""
+    from okapi.core import saas  # DuckDB: loaded when a billing export arrives, not at start-up
+
     require_admin(actor)
     if segment not in SEGMENTS:
         raise Invalid({"segment": f"'{segment}' is not one of {', '.join(SEGMENTS)}"})
@@ -1031,11 +1035,13 @@ def _month_end(month: str) -> dt.date:
 
 
 def _store_billing(
-    actor: Actor, report: saas.SaasReport, *, segment: str, with_spend: bool
+    actor: Actor, report: SaasReport, *, segment: str, with_spend: bool
 ) -> BillingResult:
     workspace = actor.workspace
     stage = workspace_stage(workspace)
-    specs = [s for s in BILLING_KPIS if with_spend or s.field not in saas.SPEND_FIELDS]
+    specs = [
+        s for s in BILLING_KPIS if with_spend or s.field not in ("cac_payback_months", "ltv_cac")
+    ]
     months = report.months
     points: list[Point] = []
     for month in months:
