@@ -114,9 +114,8 @@ def checkin(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
         return redirect(context["next"] or default)
     row["form"] = form
     if _is_htmx(request):
-        # htmx 2 swaps no 4xx answer unless the layout's htmx-config allows it, so the row with
-        # its errors comes back as 200 here; without JS the same errors answer 422 below.
-        return render(request, "goals/_checkin_row.html", {**context, "kr": row})
+        # The layout's htmx-config swaps 422 answers: the row comes back with its errors.
+        return render(request, "goals/_checkin_row.html", {**context, "kr": row}, status=422)
     return render(request, "goals/checkin.html", {**context, "kr": row}, status=422)
 
 

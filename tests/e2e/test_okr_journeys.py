@@ -223,3 +223,18 @@ def test_bob_checks_in_on_a_phone(phone: Any, live_server: Any, quarter: Any) ->
     assert fill_width(row) == "40%"
     assert serious_accessibility_violations(phone) == []
     save_screenshot(phone, "my-week-phone")
+
+
+def test_a_check_in_without_a_value_shows_its_error_in_place(
+    page: Any, live_server: Any, quarter: Any
+) -> None:
+    sign_in(page, live_server, "bob@acme.test", "bob-pw")
+    row = page.locator("article", has=page.get_by_role("heading", name="Reduce logo churn"))
+    row.get_by_label("New value (%)").fill("")  # the form offers the current value; take it away
+    row.get_by_label("What moved?").fill("Nothing to report")
+    with page.expect_response(re.compile(r"/checkin/$")) as answer:
+        row.get_by_role("button", name="Check in").click()
+    assert answer.value.status == 422
+    expect(row.locator(".field-error").first).to_be_visible()  # swapped in place, beside the field
+    assert page.url == f"{live_server.url}/w/acme/"
+    expect(row.get_by_label("What moved?")).to_have_value("Nothing to report")
