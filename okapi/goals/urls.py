@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from okapi.goals import views
+from okapi.goals import coach_views, views
 
 app_name = "goals"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("okrs/<str:cycle>/close/", views.cycle_close, name="cycle_close"),
     path("okrs/<str:cycle>/carry-over/", views.carry_over, name="carry_over"),
     path("okrs/<str:cycle>/objectives/new/", views.objective_new, name="objective_new"),
+    path("okrs/<str:cycle>/coach/", coach_views.coach, name="coach"),
+    path("coach/kr/", coach_views.coach_kr, name="coach_kr"),
+    path("kr/<str:key>/to-kpi/", coach_views.kr_to_kpi, name="kr_to_kpi"),
     path("alignment/", views.alignment_current, name="alignment_current"),
     path("objectives/<str:key>/", views.objective, name="objective"),
     path("objectives/<str:key>/edit/", views.objective_edit, name="objective_edit"),
