@@ -84,3 +84,28 @@ def key_result_to_kpi(*, actor: Actor, kr: KeyResult, key: str | None = None) ->
     )
     kpi.refresh_from_db()
     return kpi
+
+
+STAGE_RULES = {"stage-framework", "stage-objectives", "early-cascading", "too-many-kpis"}
+
+
+def stage_context(actor: Actor, members: int) -> dict[str, object]:
+    """Stage advice for the workspace settings: the recommendation for its stage (or headcount)
+    and the coach's findings where the workspace's setup contradicts it (PRODUCT §5)."""
+    from okapi.core.stage import stage_advice
+
+    workspace = actor.workspace
+    headcount = workspace.headcount or members
+    advice = stage_advice(headcount=headcount, stage=workspace.stage or None)
+    doc = okr_export(workspace, measurements=False)
+    findings = [
+        f
+        for f in coach_document(
+            doc,
+            today=workspace_today(workspace),
+            headcount=headcount,
+            stage=workspace.stage or None,
+        )
+        if f.rule in STAGE_RULES
+    ]
+    return {"advice": advice, "advice_headcount": headcount, "stage_findings": findings}

@@ -52,6 +52,24 @@ class WorkspaceForm(Form):
         label="Time zone", help_text="Dates, weeks and cycles follow this time zone."
     )
 
+    stage = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Not set (judged from the number of people)"),
+            ("seed", "Pre-seed / seed"),
+            ("series-a", "Series A"),
+            ("series-b+", "Series B or later"),
+        ],
+        help_text="The coach's advice on OKRs and KPIs follows the company's stage.",
+    )
+    headcount = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        label="People in the company",
+        help_text="Leave empty to count the workspace's members.",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = timezone_choices()

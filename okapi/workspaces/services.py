@@ -180,11 +180,20 @@ def workspace_create(*, key: str, name: str, owner: User, timezone: str = "UTC")
 
 
 def workspace_update(
-    *, actor: Actor, name: str | None = None, timezone: str | None = None
+    *,
+    actor: Actor,
+    name: str | None = None,
+    timezone: str | None = None,
+    stage: str | None = None,
+    headcount: int | None = None,
+    clear_headcount: bool = False,
 ) -> Workspace:
+    """Change the workspace's name, time zone, stage ("" for unknown) or headcount."""
+    from okapi.core.stage import parse_stage
+
     require_admin(actor)
     workspace = actor.workspace
-    fields = ["name", "timezone"]
+    fields = ["name", "timezone", "stage", "headcount"]
     before = snapshot(workspace, fields)
     if name is not None:
         if not name.strip():
@@ -192,6 +201,16 @@ def workspace_update(
         workspace.name = _limited(name, "name", 200)
     if timezone is not None:
         workspace.timezone = validate_timezone(timezone)
+    if stage is not None:
+        try:
+            workspace.stage = parse_stage(stage).value if stage.strip() else ""
+        except ValueError:
+            message = f"'{stage}' is not a stage (seed, series A, series B+)"
+            raise Invalid({"stage": message}) from None
+    if headcount is not None or clear_headcount:
+        if headcount is not None and not 1 <= headcount <= 1_000_000:
+            raise Invalid({"headcount": "must be between 1 and 1,000,000"})
+        workspace.headcount = headcount
     workspace.save()
     audit_record(
         workspace=workspace,

@@ -29,6 +29,7 @@ from okapi.core.cycles import cycle_for_date
 from okapi.errors import Invalid, NotFound
 from okapi.goals import services as goals_services
 from okapi.goals.access import get_cycle_for_user
+from okapi.goals.coaching import stage_context
 from okapi.goals.models import Cycle
 from okapi.goals.queries import tracker_page
 from okapi.kpis.queries import kpi_dashboard_with_sparklines
@@ -98,7 +99,12 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 @workspace_view
 def settings(request: HttpRequest, actor: Actor) -> HttpResponse:
     workspace = actor.workspace
-    initial = {"name": workspace.name, "timezone": workspace.timezone}
+    initial = {
+        "name": workspace.name,
+        "timezone": workspace.timezone,
+        "stage": workspace.stage,
+        "headcount": workspace.headcount,
+    }
     form = WorkspaceForm(_posted(request), initial=initial)
     if request.method == "POST":
         require_admin(actor)
@@ -108,6 +114,9 @@ def settings(request: HttpRequest, actor: Actor) -> HttpResponse:
                     actor=actor,
                     name=form.cleaned_data["name"],
                     timezone=form.cleaned_data["timezone"],
+                    stage=form.cleaned_data["stage"],
+                    headcount=form.cleaned_data["headcount"],
+                    clear_headcount=form.cleaned_data["headcount"] is None,
                 )
             except Invalid as exc:
                 add_service_errors(form, exc)
@@ -117,7 +126,7 @@ def settings(request: HttpRequest, actor: Actor) -> HttpResponse:
     counts = Membership.objects.filter(workspace=workspace).aggregate(
         members=Count("id"), admins=Count("id", filter=Q(role__in=[Role.OWNER, Role.ADMIN]))
     )
-    context = {"counts": counts, "here": "settings"}
+    context = {"counts": counts, "here": "settings", **stage_context(actor, counts["members"])}
     return render_form(request, "workspaces/settings.html", context, form)
 
 

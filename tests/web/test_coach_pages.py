@@ -84,3 +84,30 @@ def test_the_kr_form_gets_live_feedback(client, okrs, text, says):
         .content.decode()
     )
     assert 'hx-post="/w/acme/coach/kr/"' in form
+
+
+def test_settings_show_stage_advice_and_where_the_workspace_differs(client, okrs):
+    html = signed_in(client, okrs.vera).get("/w/acme/settings/").content.decode()
+    assert "Stage advice: " in html and "For 3 people" in html
+    assert "KPIs only" in html  # 3 people: pre-seed / seed
+
+
+def test_an_admin_sets_the_stage_and_headcount(client, okrs):
+    from okapi.workspaces.models import AuditEvent, Workspace
+
+    data = {"name": "Acme Inc.", "timezone": "UTC", "stage": "series-a", "headcount": "25"}
+    r = signed_in(client, okrs.alice).post("/w/acme/settings/", data)
+    assert r.status_code == 302
+    ws = Workspace.objects.get(key="acme")
+    assert (ws.stage, ws.headcount) == ("series-a", 25)
+    assert AuditEvent.objects.filter(entity_type="workspace", action="updated").latest("id").after == {
+        "stage": "series-a", "headcount": 25}  # fmt: skip
+    html = signed_in(client, okrs.alice).get("/w/acme/settings/").content.decode()
+    assert "KPIs plus light OKRs" in html
+
+
+def test_a_bad_headcount_is_refused_beside_the_field(client, okrs):
+    data = {"name": "Acme Inc.", "timezone": "UTC", "stage": "", "headcount": "0"}
+    r = signed_in(client, okrs.alice).post("/w/acme/settings/", data)
+    assert r.status_code == 422
+    assert "greater than or equal to 1" in r.content.decode()
