@@ -24,6 +24,21 @@ CHECKS = [
 EXAMPLES = int(os.environ.get("OKAPI_SCHEMATHESIS_EXAMPLES", "25"))
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Schemathesis calls the raw WSGI app, whose request signals close a database connection
+    that is not in autocommit mode: the test's own transaction, on PostgreSQL. Django's test
+    client disconnects the same handler for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(okrs):
     """Alice (owner) in a workspace with a cycle, objectives, KRs, a KPI and an initiative."""
