@@ -101,5 +101,8 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     sys.stdout.flush()
     if not args.no_serve:
+        from okapi.commands.worker import start_worker_thread
+
+        start_worker_thread()  # scheduled KPI sources run beside the demo's web server
         serve(args.host, args.port)
     return 0
