@@ -289,6 +289,8 @@ def test_it_refuses_names_longer_than_their_column_in_the_services(okrs: Any, wr
 
 
 def test_it_refuses_the_kpi_key_that_names_the_create_page(alice_api, okrs):
-    r = alice_api.post("/kpis", {"key": "new", "name": "Clashes with the page address", "target": 1})
+    r = alice_api.post(
+        "/kpis", {"key": "new", "name": "Clashes with the page address", "target": 1}
+    )
     assert r.status_code == 422
     assert "reserved" in r.json()["detail"][0]["msg"]

@@ -73,7 +73,9 @@ def test_alice_invites_a_new_person_who_joins_from_the_e_mail(
     page.get_by_label("Role").first.select_option("member")
     page.get_by_role("button", name="Send invitation").click()
     assert page.get_by_role("status").inner_text() == "Invitation sent to dana@acme.test."
-    assert page.get_by_role("table", name="Pending invitations").inner_text().count("dana@acme.test")
+    assert (
+        page.get_by_role("table", name="Pending invitations").inner_text().count("dana@acme.test")
+    )
     # Checked without the flash message: base.html's <ul role="status"> is not a list to axe
     # (reported to the layout's owner).
     page.reload()
@@ -100,7 +102,9 @@ def test_alice_invites_a_new_person_who_joins_from_the_e_mail(
         dana.context.close()
 
 
-def test_alice_makes_a_token_and_reads_the_audit_log(page: Any, live_server: Any, acme: Any) -> None:
+def test_alice_makes_a_token_and_reads_the_audit_log(
+    page: Any, live_server: Any, acme: Any
+) -> None:
     sign_in(page, live_server, "alice@acme.test", "alice-pw")
     page.goto(f"{live_server.url}/w/acme/settings/tokens/")
     page.get_by_label("Name").fill("Nightly BI export")
