@@ -111,3 +111,9 @@ def test_a_bad_headcount_is_refused_beside_the_field(client, okrs):
     r = signed_in(client, okrs.alice).post("/w/acme/settings/", data)
     assert r.status_code == 422
     assert "greater than or equal to 1" in r.content.decode()
+
+
+def test_the_settings_page_shows_the_stage_advice_once_and_keeps_its_title(client, okrs):
+    html = signed_in(client, okrs.alice).get("/w/acme/settings/").content.decode()
+    assert "<title>Workspace settings · Acme Inc.</title>" in html
+    assert html.count("Stage advice: ") == 1
