@@ -9,7 +9,7 @@ from okapi.workspaces.access import Actor, require_owns
 
 def get_kpi_for_user(actor: Actor, key: str, *, write: bool = False) -> Kpi:
     kpi = (
-        Kpi.objects.select_related("owner_team", "owner_user")
+        Kpi.objects.select_related("owner_team", "owner_user", "data_source")
         .filter(workspace=actor.workspace, key=key)
         .first()
     )

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<str:key>/", views.kpi, name="kpi"),
     path("<str:key>/edit/", views.kpi_edit, name="kpi_edit"),
     path("<str:key>/measurements/", views.kpi_measure, name="kpi_measure"),
+    path("<str:key>/csv/", views.kpi_csv, name="kpi_csv"),
 ]

@@ -22,6 +22,7 @@ from okapi.kpis.queries import (
     kpi_page,
     workspace_tz,
 )
+from okapi.kpis.sources import CSV_KINDS, csv_upload, source_of
 from okapi.workspaces.access import Actor, require_owns, require_writer
 from okapi.workspaces.web import add_service_errors, render_form, workspace_view
 
@@ -56,6 +57,7 @@ def _kpi_context(
     may_change = _may_change(actor, kpi)
     if may_change and form is None:
         form = _fresh_measurement_form(actor)
+    source = source_of(kpi)
     return {
         **kpi_page(
             actor,
@@ -65,6 +67,8 @@ def _kpi_context(
         ),
         "may_change": may_change,
         "measurement_form": form if may_change else None,
+        "source": source,
+        "csv_allowed": may_change and source.kind in CSV_KINDS,
     }
 
 
@@ -72,6 +76,26 @@ def _kpi_context(
 def kpi(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     found = get_kpi_for_user(actor, key)
     return render(request, "kpis/kpi.html", _kpi_context(request, actor, found, None))
+
+
+@require_POST
+@workspace_view
+def kpi_csv(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
+    """Upload a CSV of measurements (FORMATS §5) for this KPI, all or nothing."""
+    found = get_kpi_for_user(actor, key, write=True)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise Invalid({"file": "choose a CSV file (kpi,at,value)"})
+        if upload.size > 20 * 1024 * 1024:
+            raise Invalid({"file": "is larger than 20 MB"})
+        stored = csv_upload(actor=actor, kpi=found, data=upload.read())
+    except Invalid as exc:
+        context = _kpi_context(request, actor, found, None)
+        context["csv_errors"] = [f"{where}: {message}" for where, message in exc.errors.items()]
+        return render(request, "kpis/kpi.html", context, status=422)
+    messages.success(request, f"Imported {stored} measurement{'s' if stored != 1 else ''}.")
+    return redirect("kpis:kpi", actor.workspace.key, found.key)
 
 
 @require_POST

@@ -1,0 +1,56 @@
+"""A KPI's page says where its numbers come from, and takes a CSV upload (issue 5)."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def csv(text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("nrr.csv", text.encode(), content_type="text/csv")
+
+
+def test_the_kpi_page_shows_its_source_and_last_run(client, okrs):
+    html = signed_in(client, okrs.vera).get("/w/acme/kpis/nrr/").content.decode()
+    assert "Where the numbers come from" in html and "Manual" in html and "never" in html
+    assert "Upload measurements" not in html  # a viewer gets no upload form
+
+
+def test_bob_uploads_a_csv_and_the_source_records_the_run(client, okrs):
+    from okapi.kpis.models import Kpi, KpiSource, Measurement
+
+    r = signed_in(client, okrs.bob).post(
+        "/w/acme/kpis/nrr/csv/",
+        {"file": csv("kpi,at,value\nnrr,2027-01-31,108\nnrr,2027-02-14,109.5\n")},
+    )
+    assert r.status_code == 302
+    assert Measurement.objects.filter(kpi__key="nrr").count() == 2
+    assert Kpi.objects.get(key="nrr").latest_value == 109.5
+    source = KpiSource.objects.get(kpi__key="nrr")
+    assert source.status == "ok" and source.last_run_at is not None
+    page = signed_in(client, okrs.bob).get("/w/acme/kpis/nrr/").content.decode()
+    assert "Imported 2 measurements." in page
+
+
+def test_a_bad_csv_names_the_line_and_changes_nothing(client, okrs):
+    from okapi.kpis.models import Measurement
+
+    r = signed_in(client, okrs.bob).post(
+        "/w/acme/kpis/nrr/csv/",
+        {"file": csv("kpi,at,value\nnrr,2027-01-31,108\nnrr,2027-02-14,lots\n")},
+    )
+    assert r.status_code == 422
+    assert "line 3" in r.content.decode()
+    assert Measurement.objects.count() == 0
+
+
+def test_a_viewer_cannot_upload(client, okrs):
+    r = signed_in(client, okrs.vera).post("/w/acme/kpis/nrr/csv/", {"file": csv("kpi,at,value\n")})
+    assert r.status_code == 403
+
+
+def test_an_upload_without_a_file_is_refused(client, okrs):
+    r = signed_in(client, okrs.bob).post("/w/acme/kpis/nrr/csv/", {})
+    assert r.status_code == 422 and "choose a CSV file" in r.content.decode()
