@@ -93,6 +93,9 @@ class KpiOut(Schema):
     change: float | None
     change_relative: float | None = Field(description="change as a fraction of previous_value")
     key_results: list[str] = Field(description="keys of the KRs that target this KPI")
+    benchmark: str | None = Field(
+        None, description="the benchmark band of a billing KPI (PRODUCT §6), e.g. NRR 120%+"
+    )
 
 
 class KpiFilter(Schema):

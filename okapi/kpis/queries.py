@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     Case,
     DateTimeField,
@@ -56,7 +57,7 @@ def kpi_health_of(kpi: Kpi, at: dt.datetime | None = None) -> kpi_rules.Health:
 def kpis_queryset(actor: Actor) -> QuerySet[Kpi]:
     return (
         Kpi.objects.filter(workspace=actor.workspace)
-        .select_related("owner_team", "owner_user")
+        .select_related("owner_team", "owner_user", "data_source")
         .prefetch_related(
             Prefetch("key_results", queryset=KeyResult.objects.only("id", "key", "kpi_id"))
         )
@@ -80,6 +81,14 @@ def with_previous_value(queryset: QuerySet[Kpi]) -> QuerySet[Kpi]:
         previous_value=Subquery(previous.values("value")[:1]),
         previous_at=Subquery(previous.values("at")[:1]),
     )
+
+
+def _benchmark(kpi: Kpi) -> str | None:
+    """The PRODUCT §6 benchmark band a billing KPI is shown beside, if it has one."""
+    try:
+        return kpi.data_source.benchmark or None
+    except ObjectDoesNotExist:
+        return None
 
 
 def kpi_dict(kpi: Kpi, *, at: dt.datetime | None = None) -> dict[str, Any]:
@@ -109,6 +118,7 @@ def kpi_dict(kpi: Kpi, *, at: dt.datetime | None = None) -> dict[str, Any]:
         "change": _f(delta),
         "change_relative": _f(relative),
         "key_results": [kr.key for kr in kpi.key_results.all()],
+        "benchmark": _benchmark(kpi),
     }
 
 

@@ -54,3 +54,16 @@ def test_a_viewer_cannot_upload(client, okrs):
 def test_an_upload_without_a_file_is_refused(client, okrs):
     r = signed_in(client, okrs.bob).post("/w/acme/kpis/nrr/csv/", {})
     assert r.status_code == 422 and "choose a CSV file" in r.content.decode()
+
+
+def test_a_billing_kpi_shows_its_benchmark_band_on_the_dashboard_and_in_the_api(
+    client, okrs, alice_api
+):
+    from okapi.kpis.models import Kpi, KpiSource
+
+    KpiSource.objects.create(kpi=Kpi.objects.get(key="nrr"), kind="billing",
+                             benchmark="Top quartile 120%+; below 100% is a red flag")  # fmt: skip
+    html = signed_in(client, okrs.alice).get("/w/acme/kpis/").content.decode()
+    assert "Benchmark: Top quartile 120%+; below 100% is a red flag" in html
+    assert alice_api.get("/kpis/nrr").json()["benchmark"].startswith("Top quartile")
+    assert alice_api.get("/dashboard/kpis").json()["kpis"][0]["benchmark"].startswith("Top")
