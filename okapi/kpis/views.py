@@ -22,8 +22,8 @@ from okapi.kpis.queries import (
     kpi_page,
     workspace_tz,
 )
-from okapi.kpis.sources import CSV_KINDS, csv_upload, source_of
-from okapi.workspaces.access import Actor, require_owns, require_writer
+from okapi.kpis.sources import CSV_KINDS, billing_import, csv_upload, source_of
+from okapi.workspaces.access import Actor, require_admin, require_owns, require_writer
 from okapi.workspaces.web import add_service_errors, render_form, workspace_view
 
 
@@ -172,3 +172,45 @@ def kpi_edit(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
             return redirect("kpis:kpi", actor.workspace.key, saved.key)
         found.refresh_from_db()  # the service may have changed the instance before refusing
     return render_form(request, "kpis/kpi_form.html", {"kpi": found}, form)
+
+
+SEGMENTS = [("smb", "SMB"), ("mid-market", "Mid-market"), ("enterprise", "Enterprise")]
+
+
+@workspace_view
+def billing(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Upload a billing export: the SaaS metrics engine keeps the billing KPIs up to date."""
+    require_admin(actor)
+    context: dict[str, Any] = {"segments": SEGMENTS, "errors": [], "segment": "smb"}
+    if request.method == "POST":
+        subscriptions = request.FILES.get("subscriptions")
+        spend = request.FILES.get("spend")
+        segment = request.POST.get("segment", "smb")
+        context["segment"] = segment
+        try:
+            if subscriptions is None:
+                raise Invalid({"subscriptions": "choose the subscriptions CSV"})
+            if segment not in dict(SEGMENTS):
+                raise Invalid({"segment": "choose SMB, mid-market or enterprise"})
+            too_big = [f for f in (subscriptions, spend) if f is not None and f.size > 200 << 20]
+            if too_big:
+                raise Invalid(
+                    {"subscriptions": "a file is larger than 200 MB: use the command line"}
+                )
+            result = billing_import(
+                actor=actor,
+                subscriptions=subscriptions.read(),
+                spend=spend.read() if spend is not None else None,
+                segment=segment,
+            )
+        except Invalid as exc:
+            context["errors"] = [f"{where}: {message}" for where, message in exc.errors.items()]
+            return render(request, "kpis/billing.html", context, status=422)
+        messages.success(
+            request,
+            f"Billing export read: {result.months} months ({result.first_month} to "
+            f"{result.last_month}, {result.currency}); {len(result.kpis)} KPIs updated with "
+            f"{result.stored} measurements.",
+        )
+        return redirect("kpis:dashboard", actor.workspace.key)
+    return render(request, "kpis/billing.html", context)

@@ -67,3 +67,35 @@ def test_a_billing_kpi_shows_its_benchmark_band_on_the_dashboard_and_in_the_api(
     assert "Benchmark: Top quartile 120%+; below 100% is a red flag" in html
     assert alice_api.get("/kpis/nrr").json()["benchmark"].startswith("Top quartile")
     assert alice_api.get("/dashboard/kpis").json()["kpis"][0]["benchmark"].startswith("Top")
+
+
+SUBSCRIPTIONS = (
+    "subscription_id,customer_id,start_date,end_date,interval,amount,quantity,currency\n"
+    "s1,c1,2026-01-05,,month,100,1,USD\n"
+    "s2,c2,2026-02-10,2026-04-10,month,50,2,USD\n"
+)
+
+
+def test_an_admin_uploads_a_billing_export_and_gets_the_billing_kpis(client, okrs):
+    from okapi.kpis.models import Kpi
+
+    r = signed_in(client, okrs.alice).post("/w/acme/kpis/billing/", {
+        "subscriptions": SimpleUploadedFile("subs.csv", SUBSCRIPTIONS.encode()), "segment": "smb"})  # fmt: skip
+    assert r.status_code == 302, r.content.decode()[:500]
+    assert Kpi.objects.get(workspace=okrs.workspace, key="mrr").latest_value == 100
+    page = signed_in(client, okrs.alice).get("/w/acme/kpis/").content.decode()
+    assert "Billing export read:" in page and "Benchmark:" in page
+
+
+def test_a_bad_billing_export_names_the_line_and_changes_nothing(client, okrs):
+    from okapi.kpis.models import Kpi
+
+    bad = SUBSCRIPTIONS.replace("month,50", "week,50")
+    r = signed_in(client, okrs.alice).post("/w/acme/kpis/billing/", {
+        "subscriptions": SimpleUploadedFile("subs.csv", bad.encode())})  # fmt: skip
+    assert r.status_code == 422 and "line 3" in r.content.decode()
+    assert not Kpi.objects.filter(key="mrr").exists()
+
+
+def test_only_admins_upload_billing_exports(client, okrs):
+    assert signed_in(client, okrs.bob).get("/w/acme/kpis/billing/").status_code == 403
