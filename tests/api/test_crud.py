@@ -352,7 +352,7 @@ def test_it_creates_reads_updates_and_deletes_a_kpi(okrs: Any, alice_api: Api) -
         "target_high": None, "warning_low": None, "warning_high": None, "cadence": "daily",
         "owner": "product", "source": "manual", "latest_value": None, "latest_at": None,
         "health": "no_data", "previous_value": None, "previous_at": None, "change": None,
-        "change_relative": None, "key_results": [],
+        "change_relative": None, "key_results": [], "benchmark": None,
     }  # fmt: skip
     assert response.json() == created
     assert alice_api.get("/kpis/latency").json() == created
