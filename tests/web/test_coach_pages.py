@@ -1,6 +1,7 @@
 """The coach in the web app: the findings page and tracker panel, live feedback on a KR being
 written, and turning a KPI in disguise into a KPI."""
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ def test_make_this_a_kpi_moves_the_kr_to_the_kpi_dashboard(client, disguised):
 
     r = signed_in(client, disguised.bob).post("/w/acme/kr/uptime/to-kpi/")
     assert r.status_code == 302 and r["Location"] == "/w/acme/kpis/uptime/"
-    assert Kpi.objects.filter(key="uptime", target=99.9).exists()
+    assert Kpi.objects.filter(key="uptime", target=Decimal("99.9")).exists()
     assert not KeyResult.objects.filter(key="uptime").exists()
 
 
