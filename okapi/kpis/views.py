@@ -22,7 +22,7 @@ from okapi.kpis.queries import (
     kpi_page,
     workspace_tz,
 )
-from okapi.kpis.sources import CSV_KINDS, billing_import, csv_upload, source_of
+from okapi.kpis.sources import CSV_KINDS, SEGMENTS, billing_import, csv_upload, source_of
 from okapi.workspaces.access import Actor, require_admin, require_owns, require_writer
 from okapi.workspaces.web import add_service_errors, render_form, workspace_view
 
@@ -174,14 +174,15 @@ def kpi_edit(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     return render_form(request, "kpis/kpi_form.html", {"kpi": found}, form)
 
 
-SEGMENTS = [("smb", "SMB"), ("mid-market", "Mid-market"), ("enterprise", "Enterprise")]
+SEGMENT_LABELS = {"smb": "SMB", "mid-market": "Mid-market", "enterprise": "Enterprise"}
 
 
 @workspace_view
 def billing(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Upload a billing export: the SaaS metrics engine keeps the billing KPIs up to date."""
     require_admin(actor)
-    context: dict[str, Any] = {"segments": SEGMENTS, "errors": [], "segment": "smb"}
+    segments = [(key, SEGMENT_LABELS.get(key, key)) for key in SEGMENTS]  # the service's list
+    context: dict[str, Any] = {"segments": segments, "errors": [], "segment": "smb"}
     if request.method == "POST":
         subscriptions = request.FILES.get("subscriptions")
         spend = request.FILES.get("spend")
@@ -190,8 +191,6 @@ def billing(request: HttpRequest, actor: Actor) -> HttpResponse:
         try:
             if subscriptions is None:
                 raise Invalid({"subscriptions": "choose the subscriptions CSV"})
-            if segment not in dict(SEGMENTS):
-                raise Invalid({"segment": "choose SMB, mid-market or enterprise"})
             too_big = [f for f in (subscriptions, spend) if f is not None and f.size > 200 << 20]
             if too_big:
                 raise Invalid(

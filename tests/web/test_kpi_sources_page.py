@@ -99,3 +99,11 @@ def test_a_bad_billing_export_names_the_line_and_changes_nothing(client, okrs):
 
 def test_only_admins_upload_billing_exports(client, okrs):
     assert signed_in(client, okrs.bob).get("/w/acme/kpis/billing/").status_code == 403
+
+
+def test_an_unknown_segment_is_refused_by_the_service_and_named(client, okrs):
+    r = signed_in(client, okrs.alice).post("/w/acme/kpis/billing/", {
+        "subscriptions": SimpleUploadedFile("subs.csv", SUBSCRIPTIONS.encode()), "segment": "galactic"})  # fmt: skip
+    assert (
+        r.status_code == 422 and "segment: &#x27;galactic&#x27; is not one of" in r.content.decode()
+    )
