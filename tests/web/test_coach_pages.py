@@ -118,3 +118,29 @@ def test_the_settings_page_shows_the_stage_advice_once_and_keeps_its_title(clien
     html = signed_in(client, okrs.alice).get("/w/acme/settings/").content.decode()
     assert "<title>Workspace settings · Acme Inc.</title>" in html
     assert html.count("Stage advice: ") == 1
+
+
+def test_the_coach_page_reads_the_same_number_of_queries_as_the_cycle_grows(client, disguised):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from okapi.goals import services as goals
+    from okapi.workspaces.access import system_actor
+
+    c = signed_in(client, disguised.alice)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert c.get("/w/acme/okrs/2027-Q1/coach/").status_code == 200
+            assert c.get("/w/acme/okrs/2027-Q1/coach/?panel=1").status_code == 200
+        return len(queries)
+
+    small = count()
+    system = system_actor(disguised.workspace)
+    for i in range(6):
+        o = goals.objective_create(actor=system, key=f"more-{i}", title=f"Grow market {i}",
+                                   cycle="2027-Q1", owner="growth", parent="grow")  # fmt: skip
+        for j in range(3):
+            goals.key_result_create(actor=system, objective=o, key=f"more-{i}-{j}",
+                                    owner="bob@acme.test", title=f"Hold weekly sync {j}")  # fmt: skip
+    assert count() == small
