@@ -8,7 +8,9 @@ Generates a large organisation — 2,000 people, 300 teams, 1,500 objectives, 6,
 - the KPI dashboard call (GET /api/dashboard/kpis);
 - bulk measurement ingest (POST /api/measurements with 10,000 points) against a raw
   `executemany` of the same rows;
-- the SQL query count of each call.
+- the SQL query count of each call;
+- filling every open-cycle KR's forecast from its check-ins (the worker's periodic scan does
+  this; the tree then carries a forecast per metric KR).
 
 Usage:
     python bench/platform_bench.py [--scale 1.0] [--postgres URL] [--sqlite-only]
@@ -215,7 +217,7 @@ RAW_TREE_SQL = """
 SELECT o.id, o.key, o.title, o.level, o.type, o.position, p.key, t.key, u.email,
        kr.id, kr.key, kr.title, ku.email, kr.kind, kr.baseline, kr.target, kr.unit, kr.weight,
        kr.current_value, kr.last_checkin_at, kr.last_confidence, kr.checkin_count, k.key,
-       k.latest_value
+       k.latest_value, kr.forecast_value, kr.forecast_low, kr.forecast_high
 FROM goals_objective o
 JOIN goals_cycle c ON c.id = o.cycle_id
 LEFT JOIN goals_objective p ON p.id = o.parent_id
@@ -262,6 +264,8 @@ def raw_tree(workspace_id: int) -> bytes:
                 "current": r[23] if r[22] else r[18], "last_checkin_at": r[19],
                 "confidence": r[20], "checkins": r[21], "kpi": r[22],
                 "initiatives": initiatives.get(r[9], []),
+                "forecast": None if r[24] is None else
+                {"value": r[24], "low": r[25], "high": r[26]},
             })  # fmt: skip
     return json.dumps({"objectives": list(objectives.values())}, default=str).encode()
 
@@ -284,6 +288,16 @@ def bench(label: str, database_url: str, scale: float, runs: int) -> dict[str, A
     data = generate(scale)
     generate_s = time.perf_counter() - t0
     ws = data["workspace"]
+    from okapi.goals.models import KeyResult
+    from okapi.goals.services import refresh_open_cycle_forecasts
+
+    t0 = time.perf_counter()
+    refresh_open_cycle_forecasts(ws, recompute=True)
+    forecast_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    refresh_open_cycle_forecasts(ws)  # the periodic scan once they are all filled
+    forecast_scan_s = time.perf_counter() - t0
+    forecasts = KeyResult.objects.filter(workspace=ws, forecast_value__isnull=False).count()
     _, token = token_create(workspace=ws, user=data["owner"])
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -339,6 +353,9 @@ def bench(label: str, database_url: str, scale: float, runs: int) -> dict[str, A
     return {
         "database": label,
         "generate_s": generate_s,
+        "forecast_s": forecast_s,
+        "forecast_scan_s": forecast_scan_s,
+        "forecasts": forecasts,
         "counts": data["counts"],
         "tree_s": tree_s,
         "tree_raw_s": raw_s,
@@ -390,6 +407,9 @@ def main() -> int:
           f"{r['tree_bytes'] / 1e6:.1f} MB   raw SQL + json {r['tree_raw_s'] * 1000:7.1f} ms  "
           f"ratio {r['tree_s'] / r['tree_raw_s']:.2f}x (goal <= 3x)")  # fmt: skip
     print(f"dashboard    {r['dashboard_s'] * 1000:8.1f} ms  {r['dashboard_queries']:3d} queries")
+    print(f"forecasts    {r['forecast_s'] * 1000:8.1f} ms  to fill {r['forecasts']} KR forecasts "
+          f"from {c['checkins']} check-ins; the worker's scan then "
+          f"{r['forecast_scan_s'] * 1000:.1f} ms")  # fmt: skip
     print(f"ingest       {r['ingest_rate']:8.0f} rows/s via POST /api/measurements   raw "
           f"executemany {r['ingest_raw_rate']:8.0f} rows/s   "
           f"ratio {r['ingest_rate'] / r['ingest_raw_rate']:.2f} (goal >= 0.5)")  # fmt: skip

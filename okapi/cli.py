@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "okapi.commands.coach",
     "okapi.commands.saas",
     "okapi.commands.worker",
+    "okapi.commands.digest",
 ]
 
 

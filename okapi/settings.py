@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "okapi.workspaces",
     "okapi.goals",
     "okapi.kpis",
+    "okapi.rhythm",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -179,6 +180,10 @@ EMAIL_HOST_USER = envstr("OKAPI_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envstr("OKAPI_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("OKAPI_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("OKAPI_EMAIL_FROM", "okapi@localhost")
+# The address people open Okapi at: links in reminders, digests and alerts start with it.
+BASE_URL = envstr("OKAPI_BASE_URL", "http://localhost:8000").rstrip("/")
+if not BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"OKAPI_BASE_URL={BASE_URL!r}: expected an http(s):// address")
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("okapi.goals.urls")),
     path("w/<slug:ws>/kpis/", include("okapi.kpis.urls")),
     path("w/<slug:ws>/settings/", include("okapi.workspaces.urls")),
+    path("w/<slug:ws>/rhythm/", include("okapi.rhythm.urls")),
     # Public pages reached by a secret link: no sign-in needed.
     path("share/<str:secret>/", workspaces_views.share, name="share"),
     path("invite/<str:secret>/", accounts_views.invitation, name="invitation"),

@@ -20,6 +20,21 @@ import time_machine
 TODAY = dt.datetime(2027, 2, 15, 12, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Passwords are not under test; hashing them slowly (as production does) only costs time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def signed_in(user: Any) -> Any:
+    """A test client signed in as `user` (no password round trip)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def frozen() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(TODAY, tick=False) as traveller:

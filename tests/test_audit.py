@@ -17,11 +17,6 @@ from okapi.workspaces.models import AuditEvent
 from tests.conftest import TODAY
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def alice(acme: Any) -> Any:
     return actor_for(acme.alice, "acme")
 

@@ -16,11 +16,6 @@ from okapi.workspaces.models import ApiToken, AuditEvent, Membership, Workspace
 from tests.conftest import Api
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run(capsys: Any, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()

@@ -1,9 +1,10 @@
 """`okapi worker` (the background worker) and `okapi billing import` (a billing export into
-the billing KPIs). See docs/kpi-sources.md.
+the billing KPIs). See docs/kpi-sources.md and docs/rhythm.md.
 
 The worker is the task library's own worker (django-tasks-db's, or RQ's with
 OKAPI_TASKS_BACKEND=redis) plus a scheduler thread that, every `--tick` seconds, queues one task
-per due source. `start_worker_thread()` runs both inside another process (`okapi demo`).
+per due source, one per workspace's due reminders, digest or alert scan, and one per due message
+and webhook delivery. `start_worker_thread()` runs both inside another process (`okapi demo`).
 """
 
 from __future__ import annotations
@@ -26,24 +27,29 @@ DEFAULT_TICK = 30.0
 def register(subparsers: argparse._SubParsersAction) -> None:
     worker = subparsers.add_parser(
         "worker",
-        help="run the background worker (scheduled KPI sources)",
-        description="Run the background worker: every --tick seconds it queues the KPI sources "
-        "that are due (SQL queries on their schedule, formulas whose inputs changed, sources "
-        "retrying after a failure), and the task library's worker runs the queued tasks. "
+        help="run the background worker (KPI sources, reminders, digests, alerts, webhooks)",
+        description="Run the background worker: every --tick seconds it queues the work that "
+        "is due: KPI sources (SQL queries on their schedule, formulas whose inputs changed, "
+        "sources retrying after a failure), each workspace's check-in reminders and weekly "
+        "digest at their scheduled time (in the workspace's time zone; an occurrence missed by "
+        "more than 24 hours is skipped), a scan for KPI alerts and drifting forecasts every 10 "
+        "minutes, and the e-mails, chat messages and webhook events waiting to be sent or "
+        "retried. The task library's worker runs the queued tasks. "
         "OKAPI_TASKS_BACKEND chooses the queue: database (default, no extra server) or redis. "
         "Stop it with Ctrl+C (SIGINT) or SIGTERM; a running task finishes first.",
     )
     worker.add_argument(
         "--once",
         action="store_true",
-        help="queue the due sources, run every queued task, then exit (for cron)",
+        help="queue what is due (sources, reminders, digests, alerts), run every queued task, "
+        "send the messages and webhook events they queued, then exit (for cron)",
     )
     worker.add_argument(
         "--tick",
         type=_positive,
         default=DEFAULT_TICK,
         metavar="SECONDS",
-        help=f"how often to look for due sources ({DEFAULT_TICK:g})",
+        help=f"how often to look for due work ({DEFAULT_TICK:g})",
     )
     worker.add_argument(
         "--interval",
@@ -94,7 +100,7 @@ def _positive(text: str) -> float:
 
 
 class Scheduler(threading.Thread):
-    """Queues the due sources every `tick` seconds until stopped. It only enqueues: the task
+    """Queues the due work every `tick` seconds until stopped. It only enqueues: the task
     library's worker runs the tasks."""
 
     def __init__(self, tick: float) -> None:
@@ -117,15 +123,46 @@ class Scheduler(threading.Thread):
         self.stopped.set()
 
 
-def tick_once() -> list[int]:
-    """Queue the due sources once; an error is logged, never raised (the next tick retries)."""
+@dataclass
+class Tick:
+    sources: list[int]  # the ids of the sources queued
+    rhythm: int  # reminder, digest and scan jobs, messages and webhook deliveries queued
+
+
+def tick() -> Tick:
+    """Queue the due sources, then the rhythm's due work (reminders, digests, alert scans,
+    messages and webhook deliveries); an error is logged, never raised (the next tick
+    retries)."""
     from okapi.kpis.tasks import enqueue_due_sources
+    from okapi.rhythm.tasks import enqueue_due
 
     try:
-        return enqueue_due_sources()
+        queued = enqueue_due_sources()
     except Exception:
         log.exception("could not queue the due KPI sources")
-        return []
+        queued = []
+    try:
+        rhythm = enqueue_due()
+    except Exception:
+        log.exception("could not queue the rhythm's due work")
+        rhythm = 0
+    return Tick(queued, rhythm)
+
+
+def tick_once() -> list[int]:
+    """One tick (see `tick`); the ids of the sources queued."""
+    return tick().sources
+
+
+def _queue_messages() -> int:
+    """Queue the messages and webhook events due now (those the tick's jobs just wrote)."""
+    from okapi.rhythm.tasks import enqueue_messages
+
+    try:
+        return enqueue_messages()
+    except Exception:
+        log.exception("could not queue the rhythm's due messages")
+        return 0
 
 
 def _backend() -> str:
@@ -162,16 +199,22 @@ def run_worker(args: argparse.Namespace) -> int:
     setup_database()
     backend = _backend()
     if args.once:
-        queued = tick_once()
-        if backend == "database":
-            _db_worker(batch=True, interval=0).run()
-        elif backend == "redis":
-            _rq_worker(burst=True)
-        print(f"Queued {len(queued)} due source(s); the queue is empty.", file=sys.stderr)
+        done = tick()
+        _run_queue(backend)
+        # The jobs just run (reminders, digests, alerts) wrote messages and webhook events:
+        # queue and send them now rather than at the next run.
+        more = _queue_messages()
+        if more:
+            _run_queue(backend)
+        print(
+            f"Queued {len(done.sources)} due source(s) and {done.rhythm + more} rhythm task(s) "
+            "(reminders, digests, alerts, messages, webhooks); the queue is empty.",
+            file=sys.stderr,
+        )
         return 0
     print(
-        f"Okapi worker ({backend} queue): looking for due sources every {args.tick:g} s "
-        "(Ctrl+C to stop)",
+        f"Okapi worker ({backend} queue): looking for due sources, reminders, digests and "
+        f"alerts every {args.tick:g} s (Ctrl+C to stop)",
         file=sys.stderr,
     )
     scheduler = Scheduler(args.tick)
@@ -188,6 +231,14 @@ def run_worker(args: argparse.Namespace) -> int:
     finally:
         scheduler.stop()
     return 0
+
+
+def _run_queue(backend: str) -> None:
+    """Run every queued task, then return (the immediate backend ran them as they were queued)."""
+    if backend == "database":
+        _db_worker(batch=True, interval=0).run()
+    elif backend == "redis":
+        _rq_worker(burst=True)
 
 
 @dataclass

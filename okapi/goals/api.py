@@ -143,6 +143,18 @@ def close_cycle(request: HttpRequest, key: Path[Key], body: CloseIn) -> dict[str
 # --------------------------------------------------------------------------- the tree
 
 
+class KeyResultForecastOut(Schema):
+    value: float = Field(description="projected value at the cycle end (Theil–Sen trend)")
+    low: float = Field(description="lower edge of the 80% interval of the end value")
+    high: float = Field(description="upper edge of the 80% interval of the end value")
+    score: float = Field(description="the score the projected value would earn, in [0, 1]")
+    score_low: float = Field(description="the score at the pessimistic edge of the interval")
+    score_high: float = Field(description="the score at the optimistic edge of the interval")
+    chance: float = Field(description="probability (2 decimals) of reaching `chance_of`")
+    chance_of: float = Field(description="the score to reach: 0.7 aspirational, 1.0 committed")
+    drifting: bool = Field(description="projected score below 0.4")
+
+
 class KeyResultOut(Schema):
     key: str
     objective: str
@@ -166,6 +178,11 @@ class KeyResultOut(Schema):
     checkins: int
     stale: bool = Field(description="no check-in for two weeks")
     stuck: bool = Field(description="value unchanged for four weeks")
+    forecast: KeyResultForecastOut | None = Field(
+        description="where the trend of the check-ins (or the KPI's measurements) lands at the "
+        "cycle end; null for milestones, fewer than two points, no baseline or target, or a "
+        "closed cycle"
+    )
 
 
 class ObjectiveOut(Schema):

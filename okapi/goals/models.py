@@ -137,6 +137,11 @@ class KeyResult(models.Model):
     last_moved_at = models.DateField(null=True, blank=True)
     last_confidence = models.CharField(max_length=16, choices=Confidence.choices, blank=True)
     checkin_count = models.PositiveIntegerField(default=0)
+    # Where the trend of the check-ins lands at the cycle end (okapi.core.forecast), with its
+    # 80% interval; kept up to date with the roll-up, null with fewer than two check-ins.
+    forecast_value = models.DecimalField(null=True, blank=True, **NUMBER)
+    forecast_low = models.DecimalField(null=True, blank=True, **NUMBER)
+    forecast_high = models.DecimalField(null=True, blank=True, **NUMBER)
     created_at = models.DateTimeField(default=now)
 
     class Meta:

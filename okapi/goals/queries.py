@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from okapi.core import forecast as forecasting
 from okapi.core import scoring
 from okapi.goals.models import Cycle, KeyResult, Objective
 from okapi.goals.services import workspace_today
@@ -24,7 +25,8 @@ def _f(value: Decimal | None) -> float | None:
 KR_OWN_COLUMNS = (
     "id", "key", "title", "kind", "baseline", "target", "unit", "weight", "final_score",
     "current_value", "last_checkin_at", "last_moved_at", "last_confidence", "checkin_count",
-    "objective_id", "objective__key", "owner__email", "kpi_id", "kpi__key", "kpi__latest_value",
+    "objective_id", "objective__key", "objective__type", "owner__email", "kpi_id", "kpi__key",
+    "kpi__latest_value", "forecast_value", "forecast_low", "forecast_high",
 )  # fmt: skip
 CYCLE_COLUMNS = ("objective__cycle__start", "objective__cycle__end", "objective__cycle__closed_at")
 KR_COLUMNS = KR_OWN_COLUMNS + CYCLE_COLUMNS
@@ -68,6 +70,52 @@ def kr_status(row: dict[str, Any], today: dt.date, expected: Decimal | None = No
         and today - moved >= scoring.STUCK_AFTER
     )
     return KrStatus(progress, current, pace, stale, stuck)
+
+
+def forecast_dict(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored forecast of a KR row as the API gives it, or None: no forecast for a
+    milestone, a KR with fewer than two check-ins (or measurements), one without a baseline or
+    a target to score against, or one of a closed cycle (its final score is what counts).
+
+    Cheap formulas on the three stored numbers only (no statistics at read time): the score and
+    the chance read the value and the interval, never the slope."""
+    value = row["forecast_value"]
+    if (
+        value is None
+        or row["kind"] != "metric"
+        or row["objective__cycle__closed_at"] is not None
+        or row["baseline"] is None
+        or row["target"] is None
+        or row["forecast_low"] is None
+        or row["forecast_high"] is None
+    ):
+        return None
+    stored = forecasting.Forecast(
+        value=float(value),
+        low=float(row["forecast_low"]),
+        high=float(row["forecast_high"]),
+        slope_per_day=0.0,  # not used by the score or the chance
+        points=0,
+    )
+    score, score_low, score_high = forecasting.forecast_score(
+        stored, baseline=row["baseline"], target=row["target"]
+    )
+    chance_of = forecasting.chance_threshold(row["objective__type"])
+    chance = forecasting.chance_of_reaching(
+        stored, baseline=row["baseline"], target=row["target"], score=chance_of
+    )
+    score = round(score, 4)
+    return {
+        "value": stored.value,
+        "low": stored.low,
+        "high": stored.high,
+        "score": score,
+        "score_low": round(score_low, 4),
+        "score_high": round(score_high, 4),
+        "chance": round(chance, 2),
+        "chance_of": chance_of,
+        "drifting": forecasting.is_drifting(score),
+    }
 
 
 def key_result_dicts(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
@@ -131,6 +179,7 @@ def _key_result_entries(
                     "checkins": row["checkin_count"],
                     "stale": status.stale,
                     "stuck": status.stuck,
+                    "forecast": forecast_dict(row),
                 },
                 score,
             )
@@ -309,9 +358,57 @@ def number_text(value: float | Decimal | None, unit: str = "") -> str:
 
 
 def label_key_result(kr: dict[str, Any]) -> None:
-    """Add `current_text`, `baseline_text` and `target_text` (number_text) to a KR dict."""
+    """Add `current_text`, `baseline_text` and `target_text` (number_text) to a KR dict, and
+    the forecast's words (label_forecast)."""
     for name in ("current", "baseline", "target"):
         kr[f"{name}_text"] = number_text(kr[name], kr["unit"])
+    label_forecast(kr)
+
+
+def _about(value: float, unit: str) -> str:
+    """A projection to three significant figures ($1,840,000, not $1,840,714.29)."""
+    return number_text(Decimal(f"{value:.3g}"), unit)
+
+
+def label_forecast(kr: dict[str, Any]) -> None:
+    """Add what the pages say about a KR's forecast: `forecast_band` (of the projected score),
+    `forecast_spread` (False when the interval collapsed to a point, which is no certainty),
+    `forecast_help` (where the numbers come from) and, without a forecast in an open cycle,
+    `forecast_missing` (why not)."""
+    f = kr.get("forecast")
+    kr["forecast_missing"] = ""
+    if f is None:
+        if kr["final_score"] is not None:
+            return  # a closed cycle: the final score is what counts
+        if kr["kind"] != "metric":
+            kr["forecast_missing"] = "No forecast (a milestone is done or not)"
+        elif kr["baseline"] is None or kr["target"] is None:
+            kr["forecast_missing"] = "No forecast (needs a baseline and a target)"
+        elif kr["kpi"]:
+            kr["forecast_missing"] = "No forecast yet (needs 2 measurements of its KPI this cycle)"
+        elif kr["checkins"] < 2:
+            kr["forecast_missing"] = "No forecast yet (needs 2 check-ins)"
+        else:
+            kr["forecast_missing"] = "No forecast (the trend runs off the scale)"
+        return
+    kr["forecast_band"] = scoring.score_band(Decimal(str(f["score"])))
+    kr["forecast_spread"] = f["low"] != f["high"]
+    source = (
+        "the trend of its KPI's measurements this cycle"
+        if kr["kpi"]
+        else f"the trend of {kr['checkins']} check-in{'s' if kr['checkins'] != 1 else ''}"
+    )
+    unit = kr["unit"]
+    where = f"about {_about(f['value'], unit)}"
+    if kr["forecast_spread"]:
+        where += f", 80% likely between {_about(f['low'], unit)} and {_about(f['high'], unit)}"
+    kr["forecast_help"] = f"From {source}: {where} at the cycle end." + (
+        f" The score that would earn, and the chance of reaching {f['chance_of']:.1f}, follow "
+        "from that range."
+        if kr["forecast_spread"]
+        else " The check-ins lie on a line: too few, or too regular, to say how far off it "
+        "the end may land."
+    )
 
 
 def name_owners(objectives: list[dict[str, Any]], names: dict[str, str]) -> None:

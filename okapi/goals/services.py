@@ -7,20 +7,25 @@ the CLI and the importer.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils.timezone import now
 
 from okapi.accounts.models import User
+from okapi.core import forecast as forecasting
 from okapi.core import scoring
 from okapi.core.okrfile import CONFIDENCES, KR_KINDS, LEVELS, OBJECTIVE_TYPES
 from okapi.errors import Forbidden, Invalid
 from okapi.goals.access import can_check_in
 from okapi.goals.models import CheckIn, Cycle, Initiative, KeyResult, Objective
-from okapi.kpis.models import Kpi
+from okapi.kpis.models import Kpi, Measurement
+from okapi.rhythm import delivery as events
 from okapi.workspaces.access import Actor, require_admin, require_owns, require_writer
 from okapi.workspaces.models import Workspace
 from okapi.workspaces.services import (
@@ -113,6 +118,8 @@ def cycle_update(*, actor: Actor, cycle: Cycle, **changes: Any) -> Cycle:
     if changes.get("review_note") is not None:
         cycle.review_note = _text(changes["review_note"], "review_note", max_length=10000)
     cycle.save()
+    if (cycle.start, cycle.end) != (before["start"], before["end"]):
+        refresh_forecasts(KeyResult.objects.filter(objective__cycle=cycle))
     audit_record(
         workspace=actor.workspace,
         actor=actor.user,
@@ -178,6 +185,26 @@ def cycle_close(
         entity_key=cycle.key,
         before=before,
         after=snapshot(cycle, CYCLE_FIELDS),
+    )
+    # The review is kept with the cycle: scores, by team, sandbagging, notes (docs/rhythm.md).
+    from okapi.rhythm.review import review_create  # the review reads the goals: import late
+
+    review_create(cycle=cycle)
+    scores = [(kr.final_score, kr.weight) for kr in krs if kr.final_score is not None]
+    overall = scoring.objective_score(scores) if scores else None
+    events.emit(
+        workspace=actor.workspace,
+        event=events.Event.CYCLE_CLOSED,
+        data={
+            "cycle": cycle.key,
+            "name": cycle.name,
+            "start": cycle.start,
+            "end": cycle.end,
+            "closed_at": cycle.closed_at,
+            "key_results": len(krs),
+            "score": float(overall) if overall is not None else None,
+            "note": cycle.review_note,
+        },
     )
     return cycle
 
@@ -273,6 +300,7 @@ def objective_update(*, actor: Actor, objective: Objective, **changes: Any) -> O
     )
     workspace = actor.workspace
     before = snapshot(objective, OBJECTIVE_FIELDS)
+    before_cycle_id = objective.cycle_id
     if changes.get("title") is not None:
         objective.title = _text(changes["title"], "title", required=True)
     if changes.get("description") is not None:
@@ -293,6 +321,8 @@ def objective_update(*, actor: Actor, objective: Objective, **changes: Any) -> O
         objective.parent = _objective_parent(workspace, changes["parent"], objective)
     objective.updated_at = now()
     objective.save()
+    if objective.cycle_id != before_cycle_id:
+        refresh_forecasts(KeyResult.objects.filter(objective=objective))
     audit_record(
         workspace=workspace,
         actor=actor.user,
@@ -366,6 +396,7 @@ def objective_copy(
             kpi=kr.kpi.key if kr.kpi else None,
             initiatives=[i.key for i in kr.initiatives.all()],
         )
+    refresh_forecasts(KeyResult.objects.filter(objective=copy))
     audit_record(
         workspace=actor.workspace,
         actor=actor.user,
@@ -465,6 +496,8 @@ def key_result_create(
     )
     if initiatives:
         kr.initiatives.set(_initiatives(workspace, initiatives))
+    if kr.kpi_id is not None:
+        refresh_forecasts([kr.pk])  # the KPI's measurements in the cycle are its history
     after = snapshot(kr, KR_FIELDS)
     after["initiatives"] = list(initiatives or [])
     audit_record(
@@ -484,6 +517,7 @@ def key_result_update(*, actor: Actor, kr: KeyResult, **changes: Any) -> KeyResu
     workspace = actor.workspace
     before = snapshot(kr, KR_FIELDS)
     before["initiatives"] = list(kr.initiatives.values_list("key", flat=True))
+    inputs_before = _forecast_inputs(kr)
     if changes.get("title") is not None:
         kr.title = _text(changes["title"], "title", required=True)
     if changes.get("owner") is not None:
@@ -510,6 +544,8 @@ def key_result_update(*, actor: Actor, kr: KeyResult, **changes: Any) -> KeyResu
     if changes.get("objective") is not None or changes.get("owner") is not None:
         _may_place_key_result(actor, kr.objective, kr.owner)
     kr.save()
+    if _forecast_inputs(kr) != inputs_before:
+        refresh_forecasts([kr.pk])
     after = snapshot(kr, KR_FIELDS)
     after["initiatives"] = before["initiatives"]
     if changes.get("initiatives") is not None:
@@ -539,6 +575,11 @@ def key_result_delete(*, actor: Actor, kr: KeyResult) -> None:
         entity_key=before["key"],
         before=before,
     )
+
+
+def _forecast_inputs(kr: KeyResult) -> tuple[Any, ...]:
+    """What a KR's stored forecast depends on besides its history and its cycle's dates."""
+    return (kr.kind, kr.baseline, kr.kpi_id, kr.objective_id)
 
 
 def kr_current_value(kr: KeyResult) -> Decimal | None:
@@ -667,8 +708,136 @@ def _checkin_date(workspace: Workspace, at: dt.date | None) -> dt.date:
     return at
 
 
+# --------------------------------------------------------------------------- forecasts
+
+FORECAST_PLACES = Decimal("0.000001")  # as the NUMBER columns (24 digits, 6 decimals)
+# A projection this far out (the inputs are bounded by 10^17 too) says nothing useful and would
+# overflow the column: the KR then has no forecast at all rather than a clipped one.
+FORECAST_LIMIT = 1e17
+NO_FORECAST: tuple[None, None, None] = (None, None, None)
+ForecastColumns = tuple[Decimal, Decimal, Decimal] | tuple[None, None, None]
+
+
+def forecast_columns(
+    *,
+    kind: str,
+    baseline: Decimal | None,
+    start: dt.date,
+    end: dt.date,
+    points: list[tuple[dt.date, Decimal]],
+) -> ForecastColumns:
+    """(forecast_value, forecast_low, forecast_high) as stored: okapi.core.forecast on the
+    points, quantized to the column; nulls for a milestone, too few points or an absurd size."""
+    if kind != "metric":
+        return NO_FORECAST
+    result = forecasting.forecast_kr(checkins=points, start=start, end=end, baseline=baseline)
+    if result is None:
+        return NO_FORECAST
+    numbers = (result.value, result.low, result.high)
+    if not all(math.isfinite(x) and abs(x) < FORECAST_LIMIT for x in numbers):
+        return NO_FORECAST
+    value, low, high = (
+        Decimal(repr(x)).quantize(FORECAST_PLACES, rounding=ROUND_HALF_EVEN) for x in numbers
+    )
+    return value, low, high
+
+
+def _follows_kpi(row: dict[str, Any]) -> bool:
+    # As kr_current_value: a KR that targets a KPI with data follows its measurements.
+    return row["kpi_id"] is not None and row["kpi__latest_value"] is not None
+
+
+FORECAST_ROW = (
+    "id", "kind", "baseline", "kpi_id", "kpi__latest_value", "objective__cycle__start",
+    "objective__cycle__end", "workspace__timezone", "forecast_value", "forecast_low",
+    "forecast_high",
+)  # fmt: skip
+
+
+def refresh_forecasts(krs: QuerySet[KeyResult] | Iterable[int]) -> int:
+    """Recompute the stored forecasts of these KRs (a queryset, or ids) and save the changed
+    ones; returns how many changed. A constant number of queries: the KRs, their check-ins (one
+    query), the measurements of the KPIs they target inside their cycles (one query, read as
+    local dates of the workspace), and the bulk update."""
+    queryset = krs if isinstance(krs, QuerySet) else KeyResult.objects.filter(pk__in=list(krs))
+    rows = list(queryset.values(*FORECAST_ROW))
+    metric = [r for r in rows if r["kind"] == "metric"]
+    points: dict[int, list[tuple[dt.date, Decimal]]] = {r["id"]: [] for r in rows}
+    if any(not _follows_kpi(r) for r in metric):
+        for kr_id, at, value in (
+            CheckIn.objects.filter(
+                key_result__in=queryset.values("pk"), value__isnull=False, key_result__kind="metric"
+            )
+            .order_by("at", "id")
+            .values_list("key_result_id", "at", "value")
+        ):
+            points[kr_id].append((at, value))
+    following = [r for r in metric if _follows_kpi(r)]
+    if following:
+        by_kpi: dict[int, list[dict[str, Any]]] = {}
+        for r in following:
+            by_kpi.setdefault(r["kpi_id"], []).append(r)
+        # Measurements are instants; a day either side covers every time zone.
+        first = min(r["objective__cycle__start"] for r in following) - dt.timedelta(days=2)
+        last = max(r["objective__cycle__end"] for r in following) + dt.timedelta(days=2)
+        zones: dict[str, zoneinfo.ZoneInfo] = {}
+        for kpi_id, at, value in (
+            Measurement.objects.filter(
+                kpi_id__in=queryset.filter(kpi__isnull=False).values("kpi_id"),
+                at__gte=dt.datetime.combine(first, dt.time(), dt.UTC),
+                at__lt=dt.datetime.combine(last, dt.time(), dt.UTC),
+            )
+            .order_by("at")
+            .values_list("kpi_id", "at", "value")
+        ):
+            for r in by_kpi.get(kpi_id, []):
+                name = r["workspace__timezone"]
+                zone = zones.get(name) or zones.setdefault(name, zoneinfo.ZoneInfo(name))
+                day = at.astimezone(zone).date()
+                if r["objective__cycle__start"] <= day <= r["objective__cycle__end"]:
+                    points[r["id"]].append((day, value))
+    changed = []
+    for r in rows:
+        columns = forecast_columns(
+            kind=r["kind"],
+            baseline=r["baseline"],
+            start=r["objective__cycle__start"],
+            end=r["objective__cycle__end"],
+            points=points[r["id"]],
+        )
+        if columns != (r["forecast_value"], r["forecast_low"], r["forecast_high"]):
+            value, low, high = columns
+            changed.append(
+                KeyResult(pk=r["id"], forecast_value=value, forecast_low=low, forecast_high=high)
+            )
+    if changed:
+        KeyResult.objects.bulk_update(
+            changed, ["forecast_value", "forecast_low", "forecast_high"], batch_size=500
+        )
+    return len(changed)
+
+
+def refresh_open_cycle_forecasts(
+    workspace: Workspace | None = None, *, recompute: bool = False
+) -> int:
+    """Fill the missing forecasts of the metric KRs in open cycles (of one workspace, or all):
+    the KRs created before forecasts were stored. The worker's periodic scan calls it; a stored
+    forecast is kept current by the writes that change it (check-ins, measurements, cycle
+    dates, baseline, KPI link), so only `recompute=True` recomputes those too."""
+    krs = KeyResult.objects.filter(objective__cycle__closed_at__isnull=True, kind="metric")
+    if workspace is not None:
+        krs = krs.filter(workspace=workspace)
+    if not recompute:
+        # Two check-ins make a trend; a KR that follows a KPI may have measurements instead.
+        krs = krs.filter(forecast_value__isnull=True).filter(
+            Q(checkin_count__gte=2) | Q(kpi__isnull=False)
+        )
+    return refresh_forecasts(krs)
+
+
 def refresh_kr_rollup(kr: KeyResult) -> None:
-    """Recompute the KR's current value, last check-in and last movement from its history."""
+    """Recompute the KR's current value, last check-in, last movement and forecast from its
+    history (a KR that follows a KPI takes its forecast from the KPI's measurements)."""
     history = list(
         CheckIn.objects.filter(key_result=kr)
         .order_by("at", "id")
@@ -681,13 +850,33 @@ def refresh_kr_rollup(kr: KeyResult) -> None:
     kr.last_confidence = history[-1][2] if history else ""
     kr.current_value = valued[-1].value if valued else None
     kr.last_moved_at = scoring.last_movement(valued)
-    KeyResult.objects.filter(pk=kr.pk).update(
-        checkin_count=kr.checkin_count,
-        last_checkin_at=kr.last_checkin_at,
-        last_confidence=kr.last_confidence,
-        current_value=kr.current_value,
-        last_moved_at=kr.last_moved_at,
-    )
+    fields: dict[str, Any] = {
+        "checkin_count": kr.checkin_count,
+        "last_checkin_at": kr.last_checkin_at,
+        "last_confidence": kr.last_confidence,
+        "current_value": kr.current_value,
+        "last_moved_at": kr.last_moved_at,
+    }
+    if kr.kpi_id is None:
+        columns: ForecastColumns = NO_FORECAST
+        if kr.kind == "metric":
+            cycle = kr.objective.cycle
+            columns = forecast_columns(
+                kind=kr.kind,
+                baseline=kr.baseline,
+                start=cycle.start,
+                end=cycle.end,
+                points=[(p.at, p.value) for p in valued if p.value is not None],
+            )
+        kr.forecast_value, kr.forecast_low, kr.forecast_high = columns
+        fields.update(
+            forecast_value=kr.forecast_value,
+            forecast_low=kr.forecast_low,
+            forecast_high=kr.forecast_high,
+        )
+    KeyResult.objects.filter(pk=kr.pk).update(**fields)
+    if kr.kpi_id is not None:
+        refresh_forecasts([kr.pk])  # from the KPI's measurements (its check-ins without any)
 
 
 def _lock(kr: KeyResult) -> None:
@@ -736,6 +925,22 @@ def checkin_create(
         entity_type="checkin",
         entity_key=f"{kr.key}#{checkin.pk}",
         after=snapshot(checkin, CHECKIN_FIELDS),
+    )
+    events.emit(
+        workspace=actor.workspace,
+        event=events.Event.CHECKIN_CREATED,
+        data={
+            "id": checkin.pk,
+            "key_result": kr.key,
+            "objective": kr.objective.key,
+            "author": author.email,
+            "at": checkin.at,
+            "value": float(checkin.value) if checkin.value is not None else None,
+            "confidence": checkin.confidence,
+            "moved": checkin.moved,
+            "blocked": checkin.blocked,
+            "current": float(kr.current_value) if kr.current_value is not None else None,
+        },
     )
     return checkin
 

@@ -329,6 +329,7 @@ def _kr_chart(
                     "pointRadius": 0,
                     "borderWidth": 2,
                 },
+                *_forecast_datasets(kr, on_day, days, today),
             ],
         },
         "options": {
@@ -338,11 +339,63 @@ def _kr_chart(
             "interaction": {"mode": "index", "intersect": False},
             "plugins": {"legend": {"position": "bottom", "labels": {"boxHeight": 2}}},
             "scales": {
-                "x": {"ticks": {"maxRotation": 0, "autoSkipPadding": 16}},
+                "x": {"offset": False, "ticks": {"maxRotation": 0, "autoSkipPadding": 16}},
                 "y": {"title": {"display": bool(unit), "text": unit}},
             },
         },
     }
+
+
+CHART_FORECAST = "#7048e8"
+CHART_FORECAST_BAND = "rgba(112, 72, 232, 0.2)"
+
+
+def _forecast_datasets(
+    kr: dict[str, Any], on_day: dict[dt.date, float], days: list[dt.date], today: dt.date
+) -> list[dict[str, Any]]:
+    """The projection from the last value to the forecast at the cycle end (a dotted line) and
+    its 80% interval (a shaded band, one floating bar per day, widening to the end); none
+    without a forecast or when the last value is on the last day."""
+    forecast = kr.get("forecast")
+    seen = [d for d in on_day if d <= today and d <= days[-1]]
+    if forecast is None or not seen:
+        return []
+    last = max(seen)
+    start_value, span = on_day[last], (days[-1] - last).days
+    if span <= 0:
+        return []
+
+    def along(end_value: float, day: dt.date) -> float:
+        return round(start_value + (end_value - start_value) * (day - last).days / span, 6)
+
+    line = [along(forecast["value"], d) if d >= last else None for d in days]
+    series = [
+        {
+            "label": "Forecast",
+            "data": line,
+            "borderColor": CHART_FORECAST,
+            "backgroundColor": CHART_FORECAST,
+            "borderDash": [2, 3],
+            "pointRadius": 0,
+            "borderWidth": 2,
+        }
+    ]
+    if forecast["low"] != forecast["high"]:
+        series.append(
+            {
+                "type": "bar",
+                "label": "Likely range (80%)",
+                "data": [
+                    [along(forecast["low"], d), along(forecast["high"], d)] if d >= last else None
+                    for d in days
+                ],
+                "backgroundColor": CHART_FORECAST_BAND,
+                "borderWidth": 0,
+                "barPercentage": 1.0,
+                "categoryPercentage": 1.0,
+            }
+        )
+    return series
 
 
 def _may_edit_initiative(actor: Actor, initiative: dict[str, Any]) -> bool:

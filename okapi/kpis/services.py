@@ -132,9 +132,13 @@ def kpi_update(*, actor: Actor, kpi: Kpi, **changes: Any) -> Kpi:
 
 
 def kpi_delete(*, actor: Actor, kpi: Kpi) -> None:
+    from okapi.goals.services import refresh_forecasts
+
     require_owns(actor, owner_user_id=kpi.owner_user_id, owner_team_id=kpi.owner_team_id)
     before = snapshot(kpi, KPI_FIELDS)
+    following = list(kpi.key_results.values_list("pk", flat=True))
     kpi.delete()
+    refresh_forecasts(following)  # they fall back to their own check-ins
     audit_record(
         workspace=actor.workspace,
         actor=actor.user,
@@ -205,11 +209,19 @@ def _upsert_measurements(rows: dict[tuple[int, dt.datetime], Decimal]) -> None:
 
 
 def refresh_latest(kpi_ids: Iterable[int]) -> None:
-    """Recompute each KPI's latest measurement in one UPDATE."""
+    """Recompute each KPI's latest measurement in one UPDATE, then the forecasts of the open
+    cycles' KRs that target these KPIs (a constant number of queries however many rows)."""
+    from okapi.goals.models import KeyResult
+    from okapi.goals.services import refresh_forecasts
+
+    ids = list(kpi_ids)
     latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-at")
-    Kpi.objects.filter(pk__in=list(kpi_ids)).update(
+    Kpi.objects.filter(pk__in=ids).update(
         latest_at=Subquery(latest.values("at")[:1]),
         latest_value=Subquery(latest.values("value")[:1]),
+    )
+    refresh_forecasts(
+        KeyResult.objects.filter(kpi_id__in=ids, objective__cycle__closed_at__isnull=True)
     )
 
 

@@ -14,7 +14,6 @@ from every error message and never logged.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import logging
@@ -36,6 +35,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils.timezone import now
 
+from okapi import secrets
 from okapi.core import formula as formulas
 from okapi.core import stage as stages
 from okapi.errors import Invalid
@@ -126,27 +126,14 @@ def _audit_view(source: KpiSource) -> dict[str, Any]:
 # --------------------------------------------------------------------------- secrets
 
 
-def _fernet() -> Any:
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"okapi", info=b"okapi kpi source secrets"
-    ).derive(settings.SECRET_KEY.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def encrypt_secret(text: str) -> str:
-    return str(_fernet().encrypt(text.encode()).decode("ascii"))
+    return secrets.encrypt(text)
 
 
 def decrypt_secret(token: str) -> str:
-    from cryptography.fernet import InvalidToken
-
     try:
-        return str(_fernet().decrypt(token.encode("ascii")).decode())
-    except (InvalidToken, ValueError):
+        return secrets.decrypt(token)
+    except ValueError:
         raise SourceError(
             "the stored connection URL cannot be decrypted (was OKAPI_SECRET_KEY changed?): "
             "set the URL again"

@@ -9,12 +9,6 @@ import pytest
 from tests.conftest import Api
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The people's passwords are not under test here; hashing them slowly only costs time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def adam(acme: Any) -> Any:
     """adam is an admin of Acme (not the owner)."""

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import save_screenshot, serious_accessibility_violations, sign_in
 from tests.e2e.test_okr_journeys import quarter  # noqa: F401 - the shared fixture
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_alice_sees_the_coach_and_gets_feedback_while_writing_a_kr(

@@ -17,11 +17,6 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import save_screenshot, serious_accessibility_violations, sign_in
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def quarter(acme: Any) -> Any:
     """This quarter (really: around today) with a company objective, a growth objective aligned

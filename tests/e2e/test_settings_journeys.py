@@ -16,11 +16,6 @@ from django.core import mail
 from tests.e2e.conftest import save_screenshot, serious_accessibility_violations, sign_in
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dashboard(okrs: Any) -> Any:
     """The okrs fixture with a handful of KPIs and a few months of measurements."""

@@ -26,11 +26,6 @@ MYSQL_URL = os.environ.get("OKAPI_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/
 ROWS = [("2027-01-31", "10.5"), ("2027-02-28", "11.25"), ("2027-03-31", "12")]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class Db:
     url: str  # the URL a source uses

@@ -11,7 +11,6 @@ import html
 import re
 from typing import Any
 
-import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
@@ -20,17 +19,7 @@ from okapi.accounts.models import User
 from okapi.workspaces import services
 from okapi.workspaces.access import actor_for
 from okapi.workspaces.models import AuditEvent, Invitation, Membership
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.conftest import signed_in
 
 
 def text(response: Any) -> str:

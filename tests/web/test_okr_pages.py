@@ -316,13 +316,15 @@ def test_the_objective_page_charts_each_metric_kr_against_its_pace(client: Any, 
     assert "chart-nps-page" not in html  # a milestone has no line
     chart = next(kr["chart"] for kr in response.context["objective"]["key_results"]
                  if kr["key"] == "churn")  # fmt: skip
-    labels, (actual, expected) = chart["data"]["labels"], chart["data"]["datasets"]
+    labels, (actual, expected, *forecast) = chart["data"]["labels"], chart["data"]["datasets"]
     assert len(labels) == 90 and labels[0] == "1 Jan" and labels[-1] == "31 Mar"  # every day
     assert expected["data"][0] == 3.0 and expected["data"][-1] == 1.5
     assert expected["data"][45] == 2.241573  # a straight line: day 45 of 89, from 3 to 1.5
     values = dict(zip(labels, actual["data"], strict=True))
     assert values["1 Jan"] == 3.0 and values["15 Jan"] == 2.8 and values["12 Feb"] == 2.5
     assert values["13 Feb"] is None and values["31 Mar"] is None  # only days with a value
+    # Then the projection from the last check-in to the cycle end (tests/web/test_forecast_pages.py)
+    assert [d["label"] for d in forecast][:1] == ["Forecast"]
     notes = html.split('id="notes-h"')[1]
     assert notes.index("Waiting for the CRM export") < notes.index("First onboarding calls")
     assert "Rebuild onboarding" in html  # the initiative that drives churn

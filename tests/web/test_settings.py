@@ -20,20 +20,10 @@ from okapi.goals.models import Cycle
 from okapi.workspaces import services
 from okapi.workspaces.access import actor_for, system_actor
 from okapi.workspaces.models import ApiToken, AuditEvent, Invitation, Membership, Team
+from tests.conftest import signed_in
 
 ADMIN_PAGES = ["teams/", "members/", "cycles/", "audit/", "share/"]
 ALL_PAGES = ["", "tokens/", *ADMIN_PAGES]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(page: str) -> str:
@@ -80,7 +70,7 @@ def test_it_shows_alice_every_page_with_the_settings_navigation(acme: Any, page:
     response = signed_in(acme.alice).get(url(page))
     assert response.status_code == 200
     nav = re.search(r'<nav class="subnav" aria-label="Settings">(.*?)</nav>', text(response), re.S)
-    assert nav and nav.group(1).count("<a ") == 7
+    assert nav and nav.group(1).count("<a ") == 10
     assert nav.group(1).count('aria-current="page"') == 1
 
 
@@ -89,7 +79,11 @@ def test_it_shows_vera_the_overview_read_only_and_only_her_own_pages(acme: Any) 
     assert response.status_code == 200
     assert "Acme Inc." in text(response) and '<form method="post" novalidate' not in text(response)
     nav = re.search(r'<nav class="subnav" aria-label="Settings">(.*?)</nav>', text(response), re.S)
-    assert nav and re.findall(r">([^<>]+)</a>", nav.group(1)) == ["Workspace", "API tokens"]
+    assert nav and re.findall(r">([^<>]+)</a>", nav.group(1)) == [
+        "Workspace",
+        "API tokens",
+        "My notifications",
+    ]
     refused = signed_in(acme.vera).post(url(""), {"name": "Mine", "timezone": "UTC"})
     assert refused.status_code == 403
     acme.workspace.refresh_from_db()

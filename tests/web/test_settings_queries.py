@@ -21,11 +21,6 @@ from okapi.workspaces.access import actor_for, system_actor
 PAGES = ["members/", "tokens/", "audit/", "teams/", "cycles/", "share/", ""]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def populate(acme: Any, numbers: Iterable[int]) -> None:
     """Per number: a member in a new team, their token, an invitation, a cycle, a share link,
     and the audit events all of that makes."""

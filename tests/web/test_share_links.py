@@ -21,16 +21,12 @@ from okapi.kpis import services as kpis
 from okapi.workspaces import services
 from okapi.workspaces.access import actor_for, system_actor
 from okapi.workspaces.models import AuditEvent, ShareLink
+from tests.conftest import signed_in
 
 EDIT_CONTROLS = re.compile(
     r"<form|<input|<button|<select|<textarea|href=\"/w/|Edit|Add key result|New KPI|Check in",
     re.IGNORECASE,
 )
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -40,12 +36,6 @@ def shared(okrs: Any) -> Any:
         kpis.Point("nrr", dt.date(2027, 1, day), 100 + day) for day in (1, 15, 31)
     ])  # fmt: skip
     return okrs
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def text(response: Any) -> str:

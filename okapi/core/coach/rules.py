@@ -26,6 +26,7 @@ from okapi.core.coach.classifier import (
 from okapi.core.coach.findings import Finding, Severity
 from okapi.core.coach.lexicon import MAINTAIN_VERBS, MONITOR_VERBS, word_set
 from okapi.core.okrfile import Cycle, KeyResult, Objective, OkrDocument
+from okapi.core.review import SANDBAG_MIN_SCORED, mostly_maxed
 from okapi.core.scoring import (
     STALE_AFTER,
     STUCK_AFTER,
@@ -247,8 +248,8 @@ def _sandbagging(doc: OkrDocument, cycles: dict[str, Cycle]) -> list[Finding]:
     findings = []
     order = {c.key: (c.start, c.key) for c in doc.cycles}
     for owner, by_cycle in scores.items():
-        scored = {k: v for k, v in by_cycle.items() if len(v) >= 2}
-        maxed = {k: v for k, v in scored.items() if sum(s >= 1 for s in v) * 2 > len(v)}
+        scored = {k: v for k, v in by_cycle.items() if len(v) >= SANDBAG_MIN_SCORED}
+        maxed = {k: v for k, v in scored.items() if mostly_maxed([float(s) for s in v])}
         if len(maxed) < 2 or len(maxed) * 2 <= len(scored):
             continue
         detail = ", ".join(
