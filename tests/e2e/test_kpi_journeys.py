@@ -57,12 +57,19 @@ def kpis(acme: Any) -> Any:
     return acme
 
 
-def chart_points(page: Any, chart: str) -> int:
-    return page.evaluate(
-        "(id) => Chart.getChart(document.querySelector(`canvas[data-chart='${id}']`))"
-        ".data.datasets[0].data.length",
-        chart,
+def expect_chart_points(page: Any, chart: str, expected: int) -> None:
+    """Wait until chart `chart` draws `expected` points; fail (time out) if it never does.
+
+    The charts are drawn by app.js after the page (or an htmx swap) loads, so reading one straight
+    after a navigation races the script: a one-off read failed CI once with "Cannot read
+    properties of undefined".
+    """
+    script = (
+        "([id, n]) => { if (!window.Chart) return false;"
+        " const c = Chart.getChart(document.querySelector(`canvas[data-chart='${id}']`));"
+        " return !!c && c.data.datasets[0].data.length === n; }"
     )
+    page.wait_for_function(script, arg=[chart, expected])
 
 
 def test_bob_reads_the_dashboard_opens_a_kpi_and_adds_a_measurement(page, live_server, kpis):
@@ -75,11 +82,10 @@ def test_bob_reads_the_dashboard_opens_a_kpi_and_adds_a_measurement(page, live_s
     expect(page.locator(".kpi-card", has_text="Monthly recurring revenue")).to_contain_text(
         "$251,500"
     )
-    drawn = page.evaluate(
-        "() => [...document.querySelectorAll('canvas[data-chart]')]"
-        ".filter(c => Chart.getChart(c)).length"
+    page.wait_for_function(  # a sparkline on every card, once app.js has drawn them
+        "() => window.Chart && [...document.querySelectorAll('canvas[data-chart]')]"
+        ".filter(c => Chart.getChart(c)).length === 6"
     )
-    assert drawn == 6  # a sparkline on every card
     assert serious_accessibility_violations(page) == []
     save_screenshot(page, "kpi-dashboard")
 
@@ -88,8 +94,7 @@ def test_bob_reads_the_dashboard_opens_a_kpi_and_adds_a_measurement(page, live_s
     expect(page.locator(".kpi-explanation")).to_contain_text(
         "Amber: 106.3 % is below the target 110 % but within the warning edge 105 %."
     )
-    before = chart_points(page, "kpi-chart-nrr")
-    assert before == 12
+    expect_chart_points(page, "kpi-chart-nrr", 12)
     page.evaluate("() => { window.stillTheSamePage = true; }")
 
     # A mistake first: the error shows beside the field.
@@ -104,7 +109,7 @@ def test_bob_reads_the_dashboard_opens_a_kpi_and_adds_a_measurement(page, live_s
     expect(page.locator("[data-latest-value]")).to_have_text("112.5 %")
     expect(page.locator(".kpi-headline .chip")).to_have_text("Green")
     expect(page.locator(".kpi-table tbody tr").first).to_contain_text("112.5 %")
-    assert chart_points(page, "kpi-chart-nrr") == before + 1
+    expect_chart_points(page, "kpi-chart-nrr", 13)
     assert page.evaluate("() => window.stillTheSamePage") is True  # no reload
     expect(page.get_by_label("Value", exact=True)).to_be_focused()
     assert serious_accessibility_violations(page) == []
