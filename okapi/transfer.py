@@ -24,6 +24,7 @@ from okapi.goals import services as goals
 from okapi.goals.models import CheckIn, Cycle, Initiative, KeyResult, Objective
 from okapi.kpis import services as kpis
 from okapi.kpis.models import Kpi, Measurement
+from okapi.rhythm import delivery as events
 from okapi.workspaces import services as workspaces
 from okapi.workspaces.access import Actor, system_actor
 from okapi.workspaces.models import Membership, Team, Workspace
@@ -64,7 +65,13 @@ def okr_import(
 
     The file's own workspace key is ignored; its name and time zone are used for a new
     workspace. The file's people become members (with the file's role, if it gives one).
+    An import sends no webhook events: it writes history, not news (docs/rhythm.md).
     """
+    with events.quiet():
+        return _okr_import(doc, workspace_key=workspace_key, progress=progress)
+
+
+def _okr_import(doc: OkrDocument, *, workspace_key: str, progress: Progress | None) -> Workspace:
     total = _steps(doc)
     done = 0
 

@@ -392,7 +392,8 @@ def _chat(workspace: Workspace, found: list[Alert], *, kind: str, what: str) -> 
         by_channel.setdefault(target, []).append(alert)
     teams = Team.objects.in_bulk([t for t in by_channel if t is not None])
     for team_id, alerts in by_channel.items():
-        lines = [f"• <{a.url}|{_escape(a.title)}>: {_escape(a.message)}" for a in alerts]
+        e = delivery.chat_escape
+        lines = [f"• <{a.url}|{e(a.title)}>: {e(a.message)}" for a in alerts]
         if len(lines) > CHAT_ITEMS:
             lines = lines[:CHAT_ITEMS] + [f"…and {len(lines) - CHAT_ITEMS} more"]
         title = (
@@ -409,7 +410,3 @@ def _chat(workspace: Workspace, found: list[Alert], *, kind: str, what: str) -> 
             text=chat["text"],
             chat=chat,
         )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -18,6 +18,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -100,10 +103,17 @@ def chat_webhook_for(workspace: Workspace, team: Team | None = None) -> str | No
         return None
 
 
+def chat_escape(text: str) -> str:
+    """Plain text made safe for Slack's mrkdwn, which reads &, < and > as markup: a name such as
+    "<!channel>" must not ping a whole channel."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def chat_message(text: str, *, title: str | None = None, url: str | None = None) -> dict[str, Any]:
-    """A Slack-compatible message: `text` for every client (Mattermost, Rocket.Chat, Teams
-    connectors read it) and Block Kit sections for Slack."""
-    header = f"*{title}*\n" if title else ""
+    """A Slack-compatible message: `text` (mrkdwn, its plain parts already escaped by the caller)
+    for every client (Mattermost, Rocket.Chat, Teams connectors read it) and Block Kit sections
+    for Slack. `title` is plain text and escaped here."""
+    header = f"*{chat_escape(title)}*\n" if title else ""
     link = f"\n<{url}|Open in Okapi>" if url else ""
     body = f"{header}{text}{link}"
     return {
@@ -151,17 +161,34 @@ def notify(
                 subject=subject[:300],
                 text=text,
                 html=html,
-                chat=chat if chat is not None else chat_message(text, title=subject),
+                chat=chat if chat is not None else chat_message(chat_escape(text), title=subject),
             )
     except IntegrityError:  # a concurrent twin won the race: it is announced once
         return None
 
 
-def emit(*, workspace: Workspace, event: str, data: dict[str, Any]) -> str:
-    """Queue an event for every active endpoint that listens to it; the event id.
+_quiet: ContextVar[bool] = ContextVar("okapi_events_quiet", default=False)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Send no webhook events for what is written inside: an import writes history (a year of
+    check-ins, cycles closed long ago), not news, and must not flood the receivers."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
+def emit(*, workspace: Workspace, event: str, data: dict[str, Any]) -> str | None:
+    """Queue an event for every active endpoint that listens to it; the event id (None inside
+    `quiet()`).
 
     The payload is `{"id", "type", "created_at", "workspace", "data"}` (docs/rhythm.md)."""
     Event(event)  # an unknown event is a programming error
+    if _quiet.get():
+        return None
     event_id = f"evt_{uuid.uuid4().hex}"
     payload = json.loads(
         json.dumps(
@@ -254,7 +281,8 @@ def send_notification(notification: Notification) -> None:
             url = chat_webhook_for(notification.workspace, notification.team) or ""
             if not url:
                 raise OSError("no chat webhook is set for this workspace or team")
-            body = json.dumps(notification.chat or chat_message(notification.text)).encode()
+            chat = notification.chat or chat_message(chat_escape(notification.text))
+            body = json.dumps(chat).encode()
             status = http_post(
                 url, body, {"Content-Type": "application/json", "User-Agent": USER_AGENT}
             )

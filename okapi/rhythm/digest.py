@@ -511,10 +511,6 @@ def digest_email_html(data: dict[str, Any]) -> str:
     return render_to_string("rhythm/email/digest.html", _context(data))
 
 
-def _slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _chat_section(title: str, lines: list[str]) -> str:
     shown = lines[:CHAT_ITEMS]
     more = len(lines) - len(shown)
@@ -530,7 +526,7 @@ def _chat_section(title: str, lines: list[str]) -> str:
 def digest_chat(data: dict[str, Any]) -> dict[str, Any]:
     """A Slack-compatible message: `text` for every client and Block Kit sections for Slack;
     each list shows its first few items, then "and N more"."""
-    e = _slack_escape
+    e = delivery.chat_escape
 
     def link(url: str, label: str) -> str:
         return f"<{url}|{e(label)}>"

@@ -268,16 +268,11 @@ def _queue(
     return int(sent is not None)
 
 
-def _escape(text: str) -> str:
-    """Slack's mrkdwn reads &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def chat_summary(workspace: Workspace, krs: list[DueKr], *, title: str) -> dict[str, Any]:
     """Who has KRs due, one line per person (never one message per person)."""
     by_owner = _group(krs, lambda kr: kr.owner_name)
     lines = [
-        f"• {_escape(name)}: {_plural(len(owned), 'key result')}"
+        f"• {delivery.chat_escape(name)}: {_plural(len(owned), 'key result')}"
         for name, owned in sorted(by_owner.items(), key=lambda item: (-len(item[1]), item[0]))
     ]
     if len(lines) > CHAT_NAMES:

@@ -224,3 +224,31 @@ def test_a_line_break_in_a_title_does_not_break_the_subject(acme: Any, smtp_serv
     assert message["Subject"] == "Grow ARR Bcc: evil@x.test is drifting"
     assert message["Bcc"] is None
     assert [e.rcpt_tos for e in smtp_server.envelopes] == [["bob@acme.test"]]
+
+
+def test_an_import_writes_history_without_flooding_the_webhooks(
+    acme: Any, receiver: Any, frozen: Any
+) -> None:
+    from pathlib import Path
+
+    from okapi.core.okrfile import load_okr_yaml
+    from okapi.goals import services as goals
+    from okapi.goals.models import CheckIn, Cycle, KeyResult
+    from okapi.transfer import okr_import
+    from okapi.workspaces.access import system_actor
+    from okapi.workspaces.models import Workspace
+
+    example = (Path(__file__).parents[1] / "data" / "formats_example.yaml").read_text()
+    doc = load_okr_yaml(example.replace("end: 2027-03-31}", "end: 2027-03-31, closed: true}"))
+    fresh = Workspace.objects.create(key="fresh", name="Fresh", timezone="UTC")
+    _endpoint(type("Acme", (), {"workspace": fresh}), f"{receiver.url}/hook")
+    okr_import(doc, workspace_key="fresh")
+    assert Cycle.objects.get(workspace=fresh, key="2027-Q1").closed_at is not None
+    assert CheckIn.objects.filter(workspace=fresh).count() == 1
+    assert WebhookDelivery.objects.count() == 0  # no checkin.created, no cycle.closed
+
+    # A check-in made after the import is news again.
+    kr = KeyResult.objects.get(workspace=fresh, key="retention-nrr")
+    maria = CheckIn.objects.filter(workspace=fresh).first().author
+    goals.checkin_create(actor=system_actor(fresh), kr=kr, value=110, author=maria)
+    assert list(WebhookDelivery.objects.values_list("event", flat=True)) == ["checkin.created"]

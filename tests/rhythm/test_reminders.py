@@ -294,3 +294,29 @@ def test_a_failed_job_leaves_the_occurrence_for_the_next_try(
     assert reminders(smtp_server, "bob@acme.test") == []  # still leased
     tick(frozen, dt.datetime(2027, 2, 22, 9, 11, tzinfo=UTC))  # the lease expired
     assert len(reminders(smtp_server, "bob@acme.test")) == 1
+
+
+def test_names_reach_the_chat_escaped_so_they_cannot_ping_a_channel(
+    okrs: Any, frozen: Any, smtp_server: Any, receiver: Any
+) -> None:
+    Workspace.objects.filter(pk=okrs.workspace.pk).update(name="Acme <!channel> & Co")
+    Team.objects.filter(workspace=okrs.workspace, key="growth").update(name="<!here> Growth")
+    okrs.bob.name = "Bob <@U123>"
+    okrs.bob.save()
+    RhythmSettings.objects.create(
+        workspace=okrs.workspace, chat_webhook=secrets.encrypt(f"{receiver.url}/workspace")
+    )
+    TeamChannel.objects.create(
+        workspace=okrs.workspace,
+        team=Team.objects.get(workspace=okrs.workspace, key="growth"),
+        chat_webhook=secrets.encrypt(f"{receiver.url}/growth"),
+    )
+    tick(frozen, dt.datetime(2027, 2, 22, 9, 0, tzinfo=UTC))
+    posts = {r.path: r.json() for r in receiver.requests}
+    assert sorted(posts) == ["/growth", "/workspace"]
+    for post in posts.values():
+        sent = post["text"] + str(post["blocks"])
+        assert "<!channel>" not in sent and "<!here>" not in sent and "<@U123>" not in sent
+    assert "Acme &lt;!channel&gt; &amp; Co" in posts["/workspace"]["text"]
+    assert "Bob &lt;@U123&gt;" in posts["/workspace"]["text"]
+    assert "&lt;!here&gt; Growth" in posts["/growth"]["text"]
