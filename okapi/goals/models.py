@@ -138,10 +138,12 @@ class KeyResult(models.Model):
     last_confidence = models.CharField(max_length=16, choices=Confidence.choices, blank=True)
     checkin_count = models.PositiveIntegerField(default=0)
     # Where the trend of the check-ins lands at the cycle end (okapi.core.forecast), with its
-    # 80% interval; kept up to date with the roll-up, null with fewer than two check-ins.
-    forecast_value = models.DecimalField(null=True, blank=True, **NUMBER)
-    forecast_low = models.DecimalField(null=True, blank=True, **NUMBER)
-    forecast_high = models.DecimalField(null=True, blank=True, **NUMBER)
+    # 80% interval; kept up to date with the roll-up, null with fewer than two check-ins. Floats,
+    # not decimals: a projection is an estimate, and the cycle tree reads 6,000 of them per call
+    # (a Decimal column costs a conversion per value on SQLite; docs/performance.md).
+    forecast_value = models.FloatField(null=True, blank=True)
+    forecast_low = models.FloatField(null=True, blank=True)
+    forecast_high = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -91,9 +91,9 @@ def forecast_dict(row: dict[str, Any]) -> dict[str, Any] | None:
     ):
         return None
     stored = forecasting.Forecast(
-        value=float(value),
-        low=float(row["forecast_low"]),
-        high=float(row["forecast_high"]),
+        value=value,
+        low=row["forecast_low"],
+        high=row["forecast_high"],
         slope_per_day=0.0,  # not used by the score or the chance
         points=0,
     )

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import zoneinfo
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -710,12 +710,12 @@ def _checkin_date(workspace: Workspace, at: dt.date | None) -> dt.date:
 
 # --------------------------------------------------------------------------- forecasts
 
-FORECAST_PLACES = Decimal("0.000001")  # as the NUMBER columns (24 digits, 6 decimals)
-# A projection this far out (the inputs are bounded by 10^17 too) says nothing useful and would
-# overflow the column: the KR then has no forecast at all rather than a clipped one.
+FORECAST_DIGITS = 6  # decimals kept: a straight line lands on 1890000.0, not 1889999.9999999998
+# A projection this far out (the inputs are bounded by 10^17 too) says nothing useful: the KR
+# then has no forecast at all rather than an absurd one.
 FORECAST_LIMIT = 1e17
 NO_FORECAST: tuple[None, None, None] = (None, None, None)
-ForecastColumns = tuple[Decimal, Decimal, Decimal] | tuple[None, None, None]
+ForecastColumns = tuple[float, float, float] | tuple[None, None, None]
 
 
 def forecast_columns(
@@ -727,7 +727,7 @@ def forecast_columns(
     points: list[tuple[dt.date, Decimal]],
 ) -> ForecastColumns:
     """(forecast_value, forecast_low, forecast_high) as stored: okapi.core.forecast on the
-    points, quantized to the column; nulls for a milestone, too few points or an absurd size."""
+    points, rounded to 6 decimals; nulls for a milestone, too few points or an absurd size."""
     if kind != "metric":
         return NO_FORECAST
     result = forecasting.forecast_kr(checkins=points, start=start, end=end, baseline=baseline)
@@ -736,9 +736,7 @@ def forecast_columns(
     numbers = (result.value, result.low, result.high)
     if not all(math.isfinite(x) and abs(x) < FORECAST_LIMIT for x in numbers):
         return NO_FORECAST
-    value, low, high = (
-        Decimal(repr(x)).quantize(FORECAST_PLACES, rounding=ROUND_HALF_EVEN) for x in numbers
-    )
+    value, low, high = (round(x, FORECAST_DIGITS) for x in numbers)
     return value, low, high
 
 

@@ -4,7 +4,6 @@ the three stored numbers in the cycle tree (constant queries), null where they m
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ def check_in(api: Api, key: str, history: list[tuple[str, float]]) -> None:
         assert response.status_code == 201, response.content
 
 
-def stored(key: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+def stored(key: str) -> tuple[float | None, float | None, float | None]:
     from okapi.goals.models import KeyResult
 
     return KeyResult.objects.values_list("forecast_value", "forecast_low", "forecast_high").get(
@@ -51,7 +50,7 @@ def test_it_forecasts_a_linear_history_exactly(okrs: Any, alice_api: Api) -> Non
         "score": 0.89, "score_low": 0.89, "score_high": 0.89,
         "chance": 1.0, "chance_of": 0.7, "drifting": False,
     }  # fmt: skip
-    assert stored("arr") == (Decimal("1890000"),) * 3
+    assert stored("arr") == (1_890_000.0,) * 3
     # The same dict on every read of the KR.
     assert alice_api.get("/key-results/arr").json()["forecast"] == forecast
     listed = alice_api.get("/key-results").json()["items"]
@@ -116,7 +115,7 @@ def test_it_recomputes_when_the_cycle_end_moves(okrs: Any, alice_api: Api) -> No
     assert tree_kr(alice_api, "arr")["forecast"]["score"] == 1.0
     # The start moves too: the baseline anchors the line at the new start.
     alice_api.patch("/cycles/2027-Q1", {"start": "2027-01-11", "end": "2027-03-31"})
-    assert stored("arr")[0] == Decimal("1890000")  # still the same line through the check-ins
+    assert stored("arr")[0] == 1_890_000.0  # still the same line through the check-ins
 
 
 def test_it_recomputes_when_the_baseline_changes(okrs: Any, alice_api: Api) -> None:
@@ -186,7 +185,7 @@ def test_it_fills_the_forecasts_of_open_cycles(okrs: Any, alice_api: Api) -> Non
     assert refresh_open_cycle_forecasts(okrs.globex) == 0
     assert stored("arr") == (None, None, None)
     assert refresh_open_cycle_forecasts(okrs.workspace) == 1
-    assert stored("arr") == (Decimal("1890000"),) * 3
+    assert stored("arr") == (1_890_000.0,) * 3
     assert refresh_open_cycle_forecasts() == 0  # nothing changed: nothing written
 
 
@@ -197,9 +196,9 @@ def test_the_periodic_fill_reads_only_krs_missing_a_forecast(okrs: Any, alice_ap
     check_in(alice_api, "arr", LINEAR)
     KeyResult.objects.filter(key="arr").update(forecast_value=1, forecast_low=1, forecast_high=1)
     assert refresh_open_cycle_forecasts(okrs.workspace) == 0  # stored ones are kept current
-    assert stored("arr") == (Decimal(1),) * 3
+    assert stored("arr") == (1.0,) * 3
     assert refresh_open_cycle_forecasts(okrs.workspace, recompute=True) == 1
-    assert stored("arr") == (Decimal("1890000"),) * 3
+    assert stored("arr") == (1_890_000.0,) * 3
 
 
 def test_it_refreshes_forecasts_in_a_constant_number_of_queries(okrs: Any) -> None:
@@ -239,18 +238,14 @@ def test_it_refreshes_forecasts_in_a_constant_number_of_queries(okrs: Any) -> No
     assert KeyResult.objects.filter(kpi__key="nrr", forecast_value__isnull=True).count() == 0
 
 
-def _core(history: list[tuple[dt.date, float]], baseline: float) -> tuple[Decimal, ...] | None:
+def _core(history: list[tuple[dt.date, float]], baseline: float) -> tuple[float, ...] | None:
     from okapi.core.forecast import forecast_kr
 
     result = forecast_kr(checkins=history, start=dt.date(2027, 1, 1), end=dt.date(2027, 3, 31),
                          baseline=baseline)  # fmt: skip
     if result is None:
         return None
-    places = Decimal("0.000001")
-    return tuple(
-        Decimal(repr(x)).quantize(places, rounding=ROUND_HALF_EVEN)
-        for x in (result.value, result.low, result.high)
-    )
+    return tuple(round(x, 6) for x in (result.value, result.low, result.high))
 
 
 HISTORIES = [
@@ -275,7 +270,7 @@ def test_it_stores_what_the_core_forecasts_for_the_history(
     if expected is None:
         assert forecast is None
     else:
-        assert (forecast["value"], forecast["low"], forecast["high"]) == tuple(map(float, expected))
+        assert (forecast["value"], forecast["low"], forecast["high"]) == expected
 
 
 def test_it_documents_the_forecast_in_the_openapi_schema(client: Any) -> None:

@@ -5,7 +5,6 @@ real HTTP server); a recovery clears it quietly so a later drift alerts again.""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -36,9 +35,8 @@ def drift_mails(mailbox: Any, address: str) -> list[Any]:
 
 def set_forecast(key: str, value: float, low: float, high: float) -> None:
     KeyResult.objects.filter(key=key).update(
-        forecast_value=Decimal(str(value)), forecast_low=Decimal(str(low)),
-        forecast_high=Decimal(str(high)),
-    )  # fmt: skip
+        forecast_value=value, forecast_low=low, forecast_high=high
+    )
 
 
 def scan(acme: Any, frozen: Any, at: dt.datetime) -> int:

@@ -13,16 +13,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='keyresult',
             name='forecast_high',
-            field=models.DecimalField(blank=True, decimal_places=6, max_digits=24, null=True),
+            field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
             model_name='keyresult',
             name='forecast_low',
-            field=models.DecimalField(blank=True, decimal_places=6, max_digits=24, null=True),
+            field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
             model_name='keyresult',
             name='forecast_value',
-            field=models.DecimalField(blank=True, decimal_places=6, max_digits=24, null=True),
+            field=models.FloatField(blank=True, null=True),
         ),
     ]
