@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +37,7 @@ from okapi.kpis.queries import (
     with_previous_value,
 )
 from okapi.rhythm import delivery
-from okapi.rhythm.models import Channel, Kind, TeamChannel
+from okapi.rhythm.models import Channel, Kind, Notification, TeamChannel
 from okapi.workspaces.access import system_actor
 from okapi.workspaces.models import Team, Workspace
 
@@ -72,13 +73,20 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _window(
-    workspace: Workspace, until: dt.datetime | dt.date | None
-) -> tuple[dt.date, dt.date, dt.datetime]:
-    """(first day, last day, the moment KPI health is judged at) of the week ending at `until`.
+@dataclass(frozen=True)
+class Window:
+    """The digest's week: its days (`start`…`last`, local), the instant it ends (`until`), and
+    the moment KPI health is judged at (`judged_at`: `until`, or now if that is sooner)."""
 
-    A datetime's local date (workspace time zone) is the last day; a date is the last day itself.
-    KPI health is judged at the end of that day, or now if that is sooner."""
+    start: dt.date
+    last: dt.date
+    until: dt.datetime
+    judged_at: dt.datetime
+
+
+def _window(workspace: Workspace, until: dt.datetime | dt.date | None) -> Window:
+    """The week ending at `until` (default now). A datetime's local date (workspace time zone)
+    is the last day; a date is the last day itself, ending at its local midnight."""
     zone = zoneinfo.ZoneInfo(workspace.timezone)
     current = now()
     if until is None:
@@ -87,12 +95,13 @@ def _window(
         if until.tzinfo is None:
             raise ValueError("until must be timezone-aware")
         last = until.astimezone(zone).date()
-        at = min(until, current)
+        end = until
     else:
         last = until
-        day_end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-        at = min(day_end - dt.timedelta(microseconds=1), current)
-    return last - dt.timedelta(days=WINDOW_DAYS - 1), last, at
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+        end -= dt.timedelta(microseconds=1)
+    start = last - dt.timedelta(days=WINDOW_DAYS - 1)
+    return Window(start, last, end, min(end, current))
 
 
 def _team_member_ids(team: Team) -> list[int]:
@@ -121,13 +130,23 @@ def digest_data(
     workspace: Workspace,
     team: Team | None = None,
     until: dt.datetime | dt.date | None = None,
+    since: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The digest of the 7 days ending at `until` (default now), as a JSON-ready dict.
+
+    What moved: the check-ins dated in those days, and those *recorded* after `since` (default:
+    7 days before `until`) up to `until` and dated at most a week before it — a check-in made
+    after Friday's digest went out, or backdated on Monday to Thursday, is in the next digest
+    rather than in none (an import's old history is not news).
 
     Keys: workspace, team, period {start, end}, moved[], blocked[], at_risk[], kpis[],
     quiet_objectives[], counts{}, quiet, url, generated_at. Dates are ISO strings.
     Five queries for a workspace, six for a team, whatever the size."""
-    start, last, judged_at = _window(workspace, until)
+    window = _window(workspace, until)
+    start, last, judged_at = window.start, window.last, window.judged_at
+    recorded_from = since if since is not None else window.until - dt.timedelta(days=WINDOW_DAYS)
+    backdated_from = recorded_from.astimezone(zoneinfo.ZoneInfo(workspace.timezone)).date()
+    backdated_from -= dt.timedelta(days=WINDOW_DAYS)
     member_ids = _team_member_ids(team) if team is not None else []
 
     kr_scope = Q(workspace=workspace)
@@ -143,10 +162,13 @@ def digest_data(
         objective__cycle__end__gte=last,
     )
 
-    # What moved: every check-in of the week, newest first.
+    # What moved: every check-in of the week (and those recorded since the last digest), newest
+    # first.
+    in_week = Q(at__gte=start, at__lte=last)
+    recorded = Q(created_at__gt=recorded_from, created_at__lte=window.until, at__gte=backdated_from)
     checkins = list(
         CheckIn.objects.filter(key_result__in=KeyResult.objects.filter(kr_scope))
-        .filter(workspace=workspace, at__gte=start, at__lte=last)
+        .filter(in_week | recorded, workspace=workspace)
         .order_by("-at", "-created_at", "-id")
         .values(
             "at",
@@ -600,15 +622,34 @@ def digest_chat(data: dict[str, Any]) -> dict[str, Any]:
 
 def digest_recipients(workspace: Workspace, team: Team | None = None) -> list[Any]:
     """Who gets the digest by e-mail: every member of the workspace (viewers too: they read),
-    or the team's members and lead; minus those who muted the digest and those without an
-    address. Two queries."""
+    or the team's members and lead; minus those who muted the digest, deactivated accounts and
+    those without an address. Two queries."""
     from okapi.accounts.models import User
 
-    people = User.objects.filter(memberships__workspace=workspace)
+    people = User.objects.filter(memberships__workspace=workspace, is_active=True)
     if team is not None:
         people = people.filter(Q(teams=team) | Q(pk=team.lead_id or 0))
     muted = delivery.muted_user_ids(workspace, "digest")
     return [u for u in people.distinct().order_by("email") if u.email and u.pk not in muted]
+
+
+def _last_sent(workspace: Workspace, scope: str, at: dt.datetime | None) -> dt.datetime | None:
+    """When this scope's previous digest was queued (within a month before `at`), so that the
+    next one picks up every check-in recorded since, even when a manual `--send` earlier in the
+    week took that week's slot."""
+    until = at or now()
+    return (
+        Notification.objects.filter(
+            workspace=workspace,
+            kind=Kind.DIGEST,
+            dedupe_key__startswith=f"digest:{scope}:",
+            created_at__lt=until,
+            created_at__gte=until - dt.timedelta(days=31),
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def digest_send(
@@ -620,8 +661,10 @@ def digest_send(
     Each message is queued once per ISO week (`dedupe_key` "digest:<scope>:<user id>:<week>"),
     so running it again in the same week queues nothing new. A quiet week is sent too, saying
     so: the digest is the team's rhythm."""
-    data = digest_data(workspace=workspace, team=team, until=at)
     scope = workspace.key if team is None else f"{workspace.key}.{team.key}"
+    data = digest_data(
+        workspace=workspace, team=team, until=at, since=_last_sent(workspace, scope, at)
+    )
     week = data["week"]
     subject = digest_title(data)
     text = digest_text(data)

@@ -112,9 +112,10 @@ def due_key_results(workspace: Workspace, today: dt.date) -> list[DueKr]:
             "created_at",
         )
     )
-    # Viewers cannot check in, so a KR a viewer owns is nobody's to remind about (nor missed).
+    # Viewers cannot check in, so a KR a viewer owns is nobody's to remind about (nor missed);
+    # nor is one of a deactivated account.
     members = set(
-        Membership.objects.filter(workspace=workspace)
+        Membership.objects.filter(workspace=workspace, user__is_active=True)
         .exclude(role=Role.VIEWER)
         .values_list("user_id", flat=True)
     )

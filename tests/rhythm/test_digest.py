@@ -39,11 +39,21 @@ def week(okrs: Any) -> Any:
     goals.checkin_create(actor=system, kr=nps, value=0, author=okrs.bob,
                          at=dt.date(2027, 2, 12), confidence="off_track",
                          moved="Survey drafted")  # fmt: skip
+    recorded_on_the_day(okrs)
     kpis.kpi_measure(actor=system, kpi=okrs_kpi("nrr"), value=101, at=dt.date(2027, 2, 14))
     kpis.kpi_create(actor=system, key="uptime", name="Uptime", unit="%", direction="up",
                     target=99.9, warning=99.5, cadence="daily", owner="product")  # fmt: skip
     kpis.kpi_measure(actor=system, kpi=okrs_kpi("uptime"), value=99.95, at=dt.date(2027, 2, 15))
     return okrs
+
+
+def recorded_on_the_day(okrs: Any) -> None:
+    """As people do: each check-in recorded at noon UTC of the day it is dated."""
+    from okapi.goals.models import CheckIn
+
+    for checkin in CheckIn.objects.filter(workspace=okrs.workspace):
+        noon = dt.datetime.combine(checkin.at, dt.time(12), tzinfo=dt.UTC)
+        CheckIn.objects.filter(pk=checkin.pk).update(created_at=noon)
 
 
 def okrs_kpi(key: str) -> Any:
@@ -330,3 +340,74 @@ def test_a_quiet_week_is_sent_too_and_says_so(okrs: Any, smtp_server: Any, recei
     assert "A quiet week" in smtp_server.text(message)
     assert "A quiet week" in smtp_server.html(message)
     assert "A quiet week" in receiver.requests[0].json()["text"]
+
+
+# --------------------------------------------------------------------------- no check-in left out
+
+FRIDAY_16 = dt.datetime(2027, 2, 19, 16, tzinfo=dt.UTC)  # the digest time (UTC workspace)
+
+
+def alice_digest_texts() -> list[str]:
+    return [
+        n.text
+        for n in Notification.objects.filter(kind="digest", recipient__email="alice@acme.test")
+    ]
+
+
+def test_a_checkin_made_after_the_digest_or_backdated_is_in_the_next_one(
+    okrs: Any, frozen: Any
+) -> None:
+    system = system_actor(okrs.workspace)
+    churn = KeyResult.objects.get(key="churn")
+    frozen.move_to(FRIDAY_16)
+    assert digest_send(workspace=okrs.workspace, at=FRIDAY_16) > 0
+    frozen.move_to(FRIDAY_16 + dt.timedelta(hours=1))  # an hour after the digest went out
+    goals.checkin_create(actor=system, kr=churn, value=2.8, author=okrs.bob,
+                         moved="Late on Friday")  # fmt: skip
+    frozen.move_to(dt.datetime(2027, 2, 22, 9, tzinfo=dt.UTC))  # Monday, backdated to Thursday
+    goals.checkin_create(actor=system, kr=churn, value=2.6, author=okrs.bob,
+                         at=dt.date(2027, 2, 18), moved="Backfilled on Monday")  # fmt: skip
+    next_friday = FRIDAY_16 + dt.timedelta(days=7)
+    frozen.move_to(next_friday)
+    digest_send(workspace=okrs.workspace, at=next_friday)
+    first, second = sorted(alice_digest_texts(), key=lambda t: "Late on Friday" in t)
+    assert "Late on Friday" not in first and "Backfilled" not in first
+    assert "Late on Friday" in second and "Backfilled on Monday" in second
+
+
+def test_a_manual_send_early_in_the_week_does_not_lose_the_rest_of_it(
+    okrs: Any, frozen: Any
+) -> None:
+    system = system_actor(okrs.workspace)
+    churn = KeyResult.objects.get(key="churn")
+    tuesday = dt.datetime(2027, 2, 16, 10, tzinfo=dt.UTC)
+    frozen.move_to(tuesday)
+    assert digest_send(workspace=okrs.workspace) > 0  # `okapi digest --send`
+    frozen.move_to(dt.datetime(2027, 2, 17, 10, tzinfo=dt.UTC))
+    goals.checkin_create(actor=system, kr=churn, value=2.8, author=okrs.bob,
+                         moved="Wednesday's news")  # fmt: skip
+    frozen.move_to(FRIDAY_16)
+    assert digest_send(workspace=okrs.workspace, at=FRIDAY_16) == 0  # this week's slot is taken
+    next_friday = FRIDAY_16 + dt.timedelta(days=7)
+    frozen.move_to(next_friday)
+    digest_send(workspace=okrs.workspace, at=next_friday)
+    assert sum("Wednesday's news" in text for text in alice_digest_texts()) == 1
+
+
+def test_an_imported_history_is_not_news(okrs: Any, frozen: Any) -> None:
+    system = system_actor(okrs.workspace)
+    churn = KeyResult.objects.get(key="churn")
+    goals.checkin_create(actor=system, kr=churn, value=2.9, author=okrs.bob,
+                         at=dt.date(2027, 1, 20), moved="Old news, recorded today")  # fmt: skip
+    data = digest_data(workspace=okrs.workspace)
+    assert "Old news, recorded today" not in json.dumps(data)
+
+
+def test_a_deactivated_account_gets_no_digest(week: Any) -> None:
+    week.bob.is_active = False
+    week.bob.save()
+    digest_send(workspace=week.workspace)
+    recipients = Notification.objects.filter(kind="digest").values_list(
+        "recipient__email", flat=True
+    )
+    assert "bob@acme.test" not in recipients and "alice@acme.test" in recipients

@@ -160,6 +160,14 @@ def test_an_owner_made_viewer_is_not_reminded(okrs: Any, frozen: Any, smtp_serve
     assert len(reminders(smtp_server, "alice@acme.test")) == 1
 
 
+def test_a_deactivated_account_is_not_reminded(okrs: Any, frozen: Any, smtp_server: Any) -> None:
+    okrs.bob.is_active = False
+    okrs.bob.save()
+    tick(frozen, dt.datetime(2027, 2, 22, 9, 0, tzinfo=UTC))
+    assert smtp_server.to("bob@acme.test") == []
+    assert len(reminders(smtp_server, "alice@acme.test")) == 1
+
+
 def test_muted_people_get_no_reminder(okrs: Any, frozen: Any, smtp_server: Any) -> None:
     Preference.objects.create(workspace=okrs.workspace, user=okrs.bob, mute_reminders=True)
     tick(frozen, dt.datetime(2027, 2, 22, 9, 0, tzinfo=UTC))
