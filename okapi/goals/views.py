@@ -1,4 +1,5 @@
-"""The OKR pages: My week, the tracker, an objective, the alignment map, and the forms.
+"""The OKR pages: My week, the tracker, an objective, the alignment map, and the forms
+(create, edit, and delete after a confirmation page that says what goes with the row).
 
 Thin: parse, reach rows through goals.access, call a service or a query, render. A service's
 refusal shows beside the field it names (422); a forbidden action answers 403 and another
@@ -12,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,7 +39,7 @@ from okapi.goals.forms import (
     ObjectiveForm,
     score_field_name,
 )
-from okapi.goals.models import Cycle, Objective
+from okapi.goals.models import CheckIn, Cycle, Initiative, KeyResult, Objective
 from okapi.workspaces.access import Actor, require_writer
 from okapi.workspaces.web import add_service_errors, render_form, workspace_view
 
@@ -638,5 +641,134 @@ def initiative_edit(request: HttpRequest, actor: Actor, key: str) -> HttpRespons
         else:
             messages.success(request, "Initiative saved.")
             return redirect(back)
-    context = {"initiative": initiative, "creating": False, "next": back}
+    context = {
+        "initiative": initiative,
+        "creating": False,
+        "next": back,
+        "linked_from": _next_url(request, ""),  # where to go after a deletion, if anywhere
+    }
     return render_form(request, "goals/initiative_form.html", context, form)
+
+
+# --------------------------------------------------------------------------- deleting
+#
+# GET shows what the deletion takes with it and asks; POST deletes through the service (which
+# checks the permission again and writes the audit log). The access helpers are the edit
+# views': whoever may edit a row may delete it, viewers and others get 403, another
+# workspace's row 404.
+
+
+def _plural(count: int, singular: str) -> str:
+    return f"{count} {singular}{'' if count == 1 else 's'}"
+
+
+def _going(*counts: tuple[int, str]) -> dict[str, str]:
+    """What goes with a deleted row, as a phrase ("3 key results and 27 check-ins", for the
+    message afterwards) and a sentence ("Its 1 check-in goes with it.", for the question)."""
+    parts = [_plural(count, word) for count, word in counts if count]
+    phrase = " and ".join(parts)
+    if not parts:
+        sentence = ""
+    elif len(parts) == 1 and parts[0].startswith("1 "):
+        sentence = f"Its {phrase} goes with it."
+    else:
+        sentence = f"Its {phrase} go with it."
+    return {"going": phrase, "going_sentence": sentence}
+
+
+def _deleted(what: str, title: str, going: str) -> str:
+    return f"Deleted {what} “{title}”" + (f", with its {going}." if going else ".")
+
+
+def _objective_fallout(objective_row: Objective) -> dict[str, Any]:
+    """What deleting an objective takes with it (its KRs and their check-ins) and what stays
+    (objectives aligned to it lose that link)."""
+    key_results = list(
+        objective_row.key_results.annotate(checkins_stored=Count("checkins"))
+        .order_by("position", "id")
+        .values("title", "checkins_stored")
+    )
+    checkins = sum(kr["checkins_stored"] for kr in key_results)
+    children = list(objective_row.children.order_by("title").values_list("title", flat=True))
+    return {
+        "key_results": key_results,
+        "checkins": checkins,
+        "children": children,
+        **_going((len(key_results), "key result"), (checkins, "check-in")),
+    }
+
+
+@workspace_view
+@GET_POST
+def objective_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
+    objective_row = get_objective_for_user(actor, key, write=True)
+    fallout = _objective_fallout(objective_row)
+    if request.method == "POST":
+        title, cycle_key = objective_row.title, objective_row.cycle.key
+        with transaction.atomic():  # the row and its audit record, or neither
+            services.objective_delete(actor=actor, objective=objective_row)
+        messages.success(request, _deleted("objective", title, fallout["going"]))
+        return redirect("goals:tracker", actor.workspace.key, cycle_key)
+    context = {"objective": objective_row, "cycle": objective_row.cycle, **fallout}
+    return render(request, "goals/objective_delete.html", context)
+
+
+def _kr_fallout(kr: KeyResult) -> dict[str, Any]:
+    """What deleting a KR takes with it (its check-ins) and what stays: the initiatives and the
+    KPI it is linked to, and its objective with one key result fewer."""
+    checkins = CheckIn.objects.filter(key_result=kr).count()
+    initiatives = list(kr.initiatives.order_by("title").values_list("title", flat=True))
+    siblings = KeyResult.objects.filter(objective_id=kr.objective_id).exclude(pk=kr.pk).count()
+    return {
+        "checkins": checkins,
+        "initiatives": initiatives,
+        "kpi": kr.kpi,
+        "left": siblings,
+        **_going((checkins, "check-in")),
+    }
+
+
+@workspace_view
+@GET_POST
+def kr_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
+    kr = get_key_result_for_user(actor, key, write=True)
+    fallout = _kr_fallout(kr)
+    if request.method == "POST":
+        title, objective_key = kr.title, kr.objective.key
+        with transaction.atomic():
+            services.key_result_delete(actor=actor, kr=kr)
+        messages.success(request, _deleted("key result", title, fallout["going"]))
+        return redirect("goals:objective", actor.workspace.key, objective_key)
+    context = {"kr": kr, "objective": kr.objective, **fallout}
+    return render(request, "goals/kr_delete.html", context)
+
+
+def _initiative_fallout(initiative: Initiative) -> dict[str, Any]:
+    """Deleting an initiative deletes nothing else: the KRs it drives lose the link, and those
+    it was the only initiative of are left with none."""
+    # Through a subquery: annotating initiative.key_results would count only this initiative.
+    driven = KeyResult.objects.filter(pk__in=initiative.key_results.values("pk"))
+    key_results = list(
+        driven.annotate(initiative_count=Count("initiatives"))
+        .order_by("objective__title", "position", "id")
+        .values("title", "objective__title", "initiative_count")
+    )
+    return {
+        "key_results": key_results,
+        "orphaned": [kr["title"] for kr in key_results if kr["initiative_count"] == 1],
+    }
+
+
+@workspace_view
+@GET_POST
+def initiative_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
+    initiative = get_initiative_for_user(actor, key, write=True)
+    back = _next_url(request, reverse("goals:tracker_current", args=[actor.workspace.key]))
+    if request.method == "POST":
+        title = initiative.title
+        with transaction.atomic():
+            services.initiative_delete(actor=actor, initiative=initiative)
+        messages.success(request, _deleted("initiative", title, ""))
+        return redirect(back)
+    context = {"initiative": initiative, "next": back, **_initiative_fallout(initiative)}
+    return render(request, "goals/initiative_delete.html", context)

@@ -1,20 +1,22 @@
-"""The KPI pages: the dashboard, one KPI with its chart and measurements, and the KPI forms."""
+"""The KPI pages: the dashboard, one KPI with its chart and measurements, the KPI forms, and
+deleting a KPI after a confirmation page that says what goes with it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.timezone import now
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from okapi.errors import Forbidden, Invalid
 from okapi.kpis import services
 from okapi.kpis.access import get_kpi_for_user
 from okapi.kpis.forms import KpiForm, MeasurementForm
-from okapi.kpis.models import Kpi
+from okapi.kpis.models import Kpi, KpiSource, Measurement, Source
 from okapi.kpis.queries import (
     format_moment,
     format_value,
@@ -213,3 +215,65 @@ def billing(request: HttpRequest, actor: Actor) -> HttpResponse:
         )
         return redirect("kpis:dashboard", actor.workspace.key)
     return render(request, "kpis/billing.html", context)
+
+
+SOURCE_LABELS = {
+    Source.PUSH: "pushed through the API",
+    Source.CSV: "CSV uploads",
+    Source.SQL: "an SQL query, with its stored connection",
+    Source.FORMULA: "a formula",
+    Source.BILLING: "the billing export",
+}
+
+
+def _kpi_fallout(kpi: Kpi) -> dict[str, Any]:
+    """What deleting a KPI takes with it (its measurements, its source) and what stays: the key
+    results that target it (they fall back to their own check-ins) and the formula KPIs that
+    read it (they can no longer be computed)."""
+    measurements = Measurement.objects.filter(kpi=kpi).count()
+    source = source_of(kpi)
+    key_results = list(
+        kpi.key_results.order_by("objective__title", "position", "id").values(
+            "title", "objective__title"
+        )
+    )
+    formulas = KpiSource.objects.filter(kpi__workspace_id=kpi.workspace_id, kind=Source.FORMULA)
+    readers = sorted(
+        name
+        for name, config in formulas.exclude(kpi=kpi).values_list("kpi__name", "config")
+        if kpi.key in (config or {}).get("inputs", [])
+    )
+    source_label = SOURCE_LABELS.get(source.kind, "") if source.pk else ""
+    going = f"{measurements} measurement{'' if measurements == 1 else 's'}" if measurements else ""
+    if going:
+        sentence = f"Its {going} {'goes' if measurements == 1 else 'go'} with it"
+        if source_label:
+            sentence += f", and so do its source settings ({source_label})"
+    elif source_label:
+        sentence = f"It has no measurements; its source settings ({source_label}) go with it"
+    else:
+        sentence = "It has no measurements: nothing else goes with it"
+    return {
+        "measurements": measurements,
+        "key_results": key_results,
+        "readers": readers,
+        "going": going,
+        "going_sentence": sentence + ".",
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view
+def kpi_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
+    """GET asks, showing what goes; POST deletes through the service (which writes the audit
+    log). The same access rule as editing: viewers and members who do not own it get 403."""
+    found = get_kpi_for_user(actor, key, write=True)
+    fallout = _kpi_fallout(found)
+    if request.method == "POST":
+        name = found.name
+        with transaction.atomic():
+            services.kpi_delete(actor=actor, kpi=found)
+        going = f", with its {fallout['going']}" if fallout["going"] else ""
+        messages.success(request, f"Deleted KPI “{name}”{going}.")
+        return redirect("kpis:dashboard", actor.workspace.key)
+    return render(request, "kpis/kpi_delete.html", {"kpi": found, **fallout})
