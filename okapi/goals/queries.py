@@ -26,7 +26,7 @@ KR_OWN_COLUMNS = (
     "id", "key", "title", "kind", "baseline", "target", "unit", "weight", "final_score",
     "current_value", "last_checkin_at", "last_moved_at", "last_confidence", "checkin_count",
     "objective_id", "objective__key", "objective__type", "owner__email", "kpi_id", "kpi__key",
-    "kpi__latest_value", "forecast_value", "forecast_low", "forecast_high",
+    "kpi__latest_value", "forecast_value", "forecast_low", "forecast_high", "created_at",
 )  # fmt: skip
 CYCLE_COLUMNS = ("objective__cycle__start", "objective__cycle__end", "objective__cycle__closed_at")
 KR_COLUMNS = KR_OWN_COLUMNS + CYCLE_COLUMNS
@@ -59,8 +59,11 @@ def kr_status(row: dict[str, Any], today: dt.date, expected: Decimal | None = No
     has_data = row["checkin_count"] > 0 or (row["kpi_id"] is not None and current is not None)
     pace = scoring.pace_status(progress=progress.value, expected=expected, has_data=has_data)
     active = row["objective__cycle__closed_at"] is None and start <= today <= end
+    # A KR added mid-cycle has had no chance to be checked in before it existed (its UTC day is
+    # close enough for a two-week rule).
+    since = max(start, row["created_at"].date())
     stale = active and scoring.is_stale(
-        last_checkin=row["last_checkin_at"], today=today, since=start
+        last_checkin=row["last_checkin_at"], today=today, since=since
     )
     moved = row["last_moved_at"]
     stuck = (

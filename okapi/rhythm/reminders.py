@@ -109,7 +109,6 @@ def due_key_results(workspace: Workspace, today: dt.date) -> list[DueKr]:
             "objective__owner_team_id",
             "owner_id",
             "owner__name",
-            "created_at",
         )
     )
     # Viewers cannot check in, so a KR a viewer owns is nobody's to remind about (nor missed);

@@ -226,9 +226,25 @@ def test_it_flags_a_key_result_without_a_check_in_for_two_weeks(
 def test_it_flags_a_key_result_never_checked_in_two_weeks_into_the_cycle(
     okrs: Any, alice_api: Api, frozen: Any
 ) -> None:
+    from okapi.goals.models import KeyResult
+
+    # Planned in December, before the cycle began.
+    KeyResult.objects.update(created_at=dt.datetime(2026, 12, 15, 12, tzinfo=dt.UTC))
     frozen.move_to(dt.datetime(2027, 1, 14, 12, tzinfo=dt.UTC))
     assert tree_kr(alice_api, "arr")["stale"] is False
     frozen.move_to(dt.datetime(2027, 1, 15, 12, tzinfo=dt.UTC))
+    assert tree_kr(alice_api, "arr")["stale"] is True
+
+
+def test_a_key_result_added_mid_cycle_is_not_stale_on_its_first_day(
+    okrs: Any, alice_api: Api, frozen: Any
+) -> None:
+    # The cycle began on 2027-01-01; arr is added on 2027-02-15, six weeks in.
+    assert tree_kr(alice_api, "arr")["stale"] is False
+    assert kr(alice_api, "arr")["stale"] is False
+    frozen.move_to(dt.datetime(2027, 2, 28, 12, tzinfo=dt.UTC))  # 13 days after it was added
+    assert tree_kr(alice_api, "arr")["stale"] is False
+    frozen.move_to(dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC))  # 14 days: now it needs one
     assert tree_kr(alice_api, "arr")["stale"] is True
 
 

@@ -287,7 +287,7 @@ def test_it_creates_reads_updates_and_deletes_a_key_result(okrs: Any, alice_api:
         "unit": "%", "weight": 2.0, "kpi": "nrr", "initiatives": ["onboarding"],
         "current": None, "progress": 0.0, "progress_raw": None, "final_score": None,
         "band": "red", "pace": "no_data", "confidence": None, "last_checkin_at": None,
-        "checkins": 0, "stale": True, "stuck": False, "forecast": None,
+        "checkins": 0, "stale": False, "stuck": False, "forecast": None,  # new: not stale
     }  # fmt: skip
     assert alice_api.get("/key-results/nrr-kr").json() == created
     assert "nrr-kr" in alice_api.get("/kpis/nrr").json()["key_results"]

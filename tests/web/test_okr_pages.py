@@ -241,7 +241,14 @@ def test_a_workspace_without_cycles_says_so(client: Any, acme: Any):
     assert "You own no key result in a running cycle." in client.get(url("")).content.decode()
 
 
+def planned_before_the_cycle() -> None:
+    """The fixture's KRs were written on the day it is frozen at; say they were planned in
+    December, as a team would (a KR added mid-cycle is not stale on its first day)."""
+    KeyResult.objects.update(created_at=dt.datetime(2026, 12, 15, 12, tzinfo=dt.UTC))
+
+
 def test_the_tracker_shows_alignment_progress_pace_and_flags(client: Any, okrs: Any):
+    planned_before_the_cycle()
     bob = actor_for(okrs.bob, "acme")
     churn = KeyResult.objects.get(key="churn")
     services.checkin_create(actor=bob, kr=churn, value=2.25, confidence="at_risk",
@@ -259,6 +266,12 @@ def test_the_tracker_shows_alignment_progress_pace_and_flags(client: Any, okrs: 
     assert "No check-in 2+ weeks" in arr_line and "No check-in yet" not in arr_line
 
 
+def test_a_key_result_added_today_is_not_flagged_stale_on_the_tracker(client: Any, okrs: Any):
+    html = signed_in(client, okrs.alice).get(url("okrs/2027-Q1/")).content.decode()
+    arr_line = html[html.index("Grow ARR") :].split("</li>")[0]
+    assert "No check-in 2+ weeks" not in arr_line
+
+
 @pytest.mark.parametrize(
     ("query", "shown", "hidden"),
     [
@@ -273,6 +286,7 @@ def test_the_tracker_shows_alignment_progress_pace_and_flags(client: Any, okrs: 
 def test_the_tracker_filters_by_team_owner_and_status(
     client: Any, okrs: Any, query: str, shown: list[str], hidden: list[str]
 ):
+    planned_before_the_cycle()
     services.checkin_create(actor=actor_for(okrs.bob, "acme"), kr=KeyResult.objects.get(key="churn"),
                             value=2.9, confidence="at_risk")  # fmt: skip
     html = signed_in(client, okrs.alice).get(url(f"okrs/2027-Q1/?{query}")).content.decode()
