@@ -4,18 +4,22 @@ forecast drifts below 0.4, each announced once per change, never in a storm.
 KPI alerts: the health is `okapi.kpis.queries.kpi_health_of` (the dashboard's), the outlier band
 `okapi.core.alerts.outlier_band` over the trailing measurements, computed only for the KPIs whose
 latest measurement changed since the last scan, and `okapi.core.alerts.kpi_alerts` decides what
-to announce against the stored `KpiAlertState`. They go to the KPI's owner: its owner_user, or
-for a team's KPI the team's lead (unless they muted alerts), to the team's chat channel (or the
-workspace's), and a health change is also a `kpi.health_changed` webhook event.
+to announce against the stored `KpiAlertState`; fresh data after a stale spell is announced
+here too (stale → its colour). They go to the KPI's owner: its owner_user, or for a team's KPI
+the team's lead (unless they muted alerts or were deactivated), to the team's chat channel (or
+the workspace's), and a health change is also a `kpi.health_changed` webhook event.
 
 Drift: a metric KR of a running, open cycle whose stored forecast scores below 0.4
 (`okapi.core.forecast.is_drifting`) is announced to its owner once (`KrAlertState.drifting`), with
-a `kr.drifting` event; when it recovers the flag is cleared silently, so a later drift alerts
-again.
+a `kr.drifting` event; the flag clears silently once the score is back at DRIFT_CLEARS_AT (a
+forecast hovering around 0.4 alerts once), so a later drift alerts again.
 
 Each scan reads in a constant number of queries, writes its states and queues its messages in one
 transaction, and sends at most one e-mail per person and one chat post per channel: a bulk import
-that turns 50 KPIs red is one e-mail listing them.
+that turns 50 KPIs red is one e-mail listing them. Scans of one workspace are serialised
+(`_lock_scans`), and a change's dedupe key names the change (the KPI or KR, what it changed from
+and to, the measurement, the state it changed from), never the scan's time: two overlapping or
+repeated scans announce it once.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
@@ -56,6 +60,9 @@ from okapi.workspaces.models import Membership, Team, Workspace
 log = logging.getLogger(__name__)
 
 CHAT_ITEMS = 10  # alerts listed in one chat post before "and N more"
+# A drifting KR's flag clears only when its projected score is back at this (it is raised below
+# forecast.DRIFT_BELOW, 0.4): a forecast hovering around 0.4 (0.39, 0.41, 0.39) alerts once.
+DRIFT_CLEARS_AT = 0.45
 
 
 @dataclass
@@ -70,8 +77,26 @@ class Alert:
     team_id: int | None  # whose chat channel hears it (None: the workspace's)
 
 
-def _stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+def _stamp(at: dt.datetime | None) -> str:
+    """A compact UTC time for dedupe keys; "new" for a state never stored."""
+    return at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") if at is not None else "new"
+
+
+def _lock_scans(workspace: Workspace) -> RhythmSettings:
+    """Hold the workspace's scan lock until the transaction ends: its RhythmSettings row, FOR
+    UPDATE (created if missing). A second, overlapping scan waits here, then reads the alert
+    states the first one wrote, so it cannot announce the same change again. (SQLite
+    transactions start IMMEDIATE: writers are serialised already.)"""
+    rows = RhythmSettings.objects.select_for_update().filter(workspace=workspace)
+    settings = rows.first()
+    if settings is None:
+        try:
+            with transaction.atomic():
+                RhythmSettings.objects.create(workspace=workspace)
+        except IntegrityError:
+            pass  # a concurrent scan created it; the lock below waits for that scan
+        settings = rows.get()
+    return settings
 
 
 def _iso(at: dt.datetime | None) -> str | None:
@@ -125,9 +150,33 @@ def _kpi_recipient(kpi: Kpi, members: set[int]) -> int | None:
 CHANGES_OF_HEALTH = (core_alerts.AlertKind.HEALTH_CHANGED, core_alerts.AlertKind.STALE)
 
 
+def _fresh_after_stale(
+    kpi: Kpi, raised: list[core_alerts.KpiAlert], health: str
+) -> list[core_alerts.KpiAlert]:
+    """The alerts with fresh data after a stale spell announced as a change of health from
+    "stale" (the webhook's receivers saw "stale" last), in place of a change of colour."""
+    unit = kpi.unit
+    target = _target_text(kpi)
+    value = kpi.latest_value
+    if value is None:
+        detail = ""
+    elif target:
+        detail = f": {core_alerts.format_value(value, unit)} against a target of {target}"
+    else:
+        detail = f": now {core_alerts.format_value(value, unit)}"
+    back = core_alerts.KpiAlert(
+        core_alerts.AlertKind.HEALTH_CHANGED,
+        Health.STALE.value,
+        health,
+        f"{kpi.name} has fresh data again after being stale{detail} ({health}).",
+    )
+    return [back, *(a for a in raised if a.kind != core_alerts.AlertKind.HEALTH_CHANGED)]
+
+
 def scan_kpis(workspace: Workspace, *, at: dt.datetime) -> int:
     """Look at every KPI once; queue what changed. How many alerts (before grouping)."""
     with transaction.atomic():
+        settings = _lock_scans(workspace)
         kpis = list(
             Kpi.objects.filter(workspace=workspace)
             .select_related("owner_team", "alert_state")
@@ -168,11 +217,19 @@ def scan_kpis(workspace: Workspace, *, at: dt.datetime) -> int:
                 band=band,
                 target_text=_target_text(kpi),
             )
+            if previous.stale and not state.stale and state.health in core_alerts.COLOURS:
+                raised = _fresh_after_stale(kpi, raised, state.health or "")
             recipient = _kpi_recipient(kpi, members)
+            # The change, not the scan: the stored state it changed from (its time), then what
+            # changed. A twin scan computes the same key; a later change has another state.
+            since = _stamp(stored.updated_at if stored is not None else None)
             for alert in raised:
-                # Going stale is a change of health too (PRODUCT §2): the same webhook event.
+                # Going stale, and back, is a change of health too (PRODUCT §2): the same event.
                 if alert.kind in CHANGES_OF_HEALTH:
-                    key = f"kpi:{kpi.pk}:{alert.kind}:{alert.current}:{_stamp(at)}"
+                    key = (
+                        f"kpi:{kpi.pk}:{alert.kind}:{alert.previous}>{alert.current}:"
+                        f"{latest_iso}:{since}"
+                    )
                     delivery.emit(
                         workspace=workspace,
                         event=Event.KPI_HEALTH_CHANGED,
@@ -217,7 +274,7 @@ def scan_kpis(workspace: Workspace, *, at: dt.datetime) -> int:
         KpiAlertState.objects.bulk_update(
             updates, ["health", "stale", "outlier_at", "seen_at", "updated_at"], batch_size=500
         )
-        _announce(workspace, found, kind=Kind.KPI_ALERT, what="KPI")
+        _announce(workspace, found, kind=Kind.KPI_ALERT, what="KPI", settings=settings)
     return len(found)
 
 
@@ -231,12 +288,13 @@ def _objective_url(workspace: Workspace, objective_key: str, kr_key: str) -> str
 
 
 def scan_drift(workspace: Workspace, *, at: dt.datetime) -> int:
-    """Announce the metric KRs whose forecast newly drifts below 0.4; clear the recovered ones.
-    How many drift alerts."""
+    """Announce the metric KRs whose forecast newly drifts below 0.4; clear the ones back at
+    DRIFT_CLEARS_AT. How many drift alerts."""
     from okapi.goals.services import workspace_today
 
     today = workspace_today(workspace)
     with transaction.atomic():
+        settings = _lock_scans(workspace)
         rows = list(
             KeyResult.objects.filter(
                 Q(forecast_value__isnull=False) | Q(alert_state__drifting=True),
@@ -255,6 +313,7 @@ def scan_drift(workspace: Workspace, *, at: dt.datetime) -> int:
                 "owner__name",
                 "alert_state__id",
                 "alert_state__drifting",
+                "alert_state__updated_at",
             )
         )
         members = _member_ids(workspace)
@@ -274,13 +333,13 @@ def scan_drift(workspace: Workspace, *, at: dt.datetime) -> int:
                     )
                 else:
                     drifted.append(row["alert_state__id"])
-                found.append(_drift_alert(workspace, row, forecast, members, at))
-            elif was and not forecast["drifting"]:
+                found.append(_drift_alert(workspace, row, forecast, members))
+            elif was and forecast["score"] >= DRIFT_CLEARS_AT:
                 recovered.append(row["alert_state__id"])
         KrAlertState.objects.bulk_create(creates)
         KrAlertState.objects.filter(pk__in=drifted).update(drifting=True, updated_at=at)
         KrAlertState.objects.filter(pk__in=recovered).update(drifting=False, updated_at=at)
-        _announce(workspace, found, kind=Kind.DRIFT_ALERT, what="key result")
+        _announce(workspace, found, kind=Kind.DRIFT_ALERT, what="key result", settings=settings)
     return len(found)
 
 
@@ -289,18 +348,19 @@ def _drift_alert(
     row: dict[str, Any],
     forecast: dict[str, Any],
     members: set[int],
-    at: dt.datetime,
 ) -> Alert:
     unit = row["unit"] or ""
     chance = forecast["chance"]
+    fmt = core_alerts.format_value
+    if forecast["low"] != forecast["high"]:
+        likely = f" (likely {fmt(forecast['low'], unit)} to {fmt(forecast['high'], unit)})"
+        odds = f"{round(chance * 100)}% chance of reaching {forecast['chance_of']:.1f}"
+    else:  # the check-ins lie on a line: a collapsed range says nothing about the odds
+        likely, odds = "", "not enough spread in the check-ins to estimate a range or a chance"
     message = (
-        f"{row['title']} is drifting: at this pace it ends near "
-        f"{core_alerts.format_value(forecast['value'], unit)} (likely "
-        f"{core_alerts.format_value(forecast['low'], unit)} to "
-        f"{core_alerts.format_value(forecast['high'], unit)}) against a target of "
-        f"{core_alerts.format_value(row['target'], unit)}, a projected score of "
-        f"{forecast['score']:.2f}; {round(chance * 100)}% chance of reaching "
-        f"{forecast['chance_of']:.1f}."
+        f"{row['title']} is drifting: at this pace it ends near {fmt(forecast['value'], unit)}"
+        f"{likely} against a target of {fmt(row['target'], unit)}, a projected score of "
+        f"{forecast['score']:.2f}; {odds}."
     )
     delivery.emit(
         workspace=workspace,
@@ -314,7 +374,9 @@ def _drift_alert(
         },
     )
     return Alert(
-        key=f"drift:{row['id']}:{_stamp(at)}",
+        # This drift, not this scan: the flag's state it was raised from (never stored, or
+        # cleared at that time).
+        key=f"drift:{row['id']}:{_stamp(row['alert_state__updated_at'])}",
         title=row["title"],
         message=message,
         url=_objective_url(workspace, row["objective__key"], row["key"]),
@@ -331,8 +393,16 @@ def _group_key(keys: Iterable[str], suffix: str) -> str:
     return f"batch:{hashlib.sha256(joined.encode()).hexdigest()[:32]}:{suffix}"
 
 
-def _announce(workspace: Workspace, found: list[Alert], *, kind: str, what: str) -> None:
-    """One e-mail per recipient (minus those who muted alerts) and one chat post per channel."""
+def _announce(
+    workspace: Workspace,
+    found: list[Alert],
+    *,
+    kind: str,
+    what: str,
+    settings: RhythmSettings,
+) -> None:
+    """One e-mail per recipient (minus those who muted alerts or were deactivated) and one chat
+    post per channel."""
     if not found:
         return
     from okapi.accounts.models import User
@@ -342,7 +412,7 @@ def _announce(workspace: Workspace, found: list[Alert], *, kind: str, what: str)
     for alert in found:
         if alert.recipient_id is not None and alert.recipient_id not in muted:
             by_person.setdefault(alert.recipient_id, []).append(alert)
-    people = {u.pk: u for u in User.objects.filter(pk__in=list(by_person))}
+    people = {u.pk: u for u in User.objects.filter(pk__in=list(by_person), is_active=True)}
     template = "rhythm/email/kpi_alert" if kind == Kind.KPI_ALERT else "rhythm/email/drift_alert"
     for person_id, mine in by_person.items():
         person = people.get(person_id)
@@ -363,7 +433,7 @@ def _announce(workspace: Workspace, found: list[Alert], *, kind: str, what: str)
             html=render_to_string(f"{template}.html", context),
             recipient=person,
         )
-    _chat(workspace, found, kind=kind, what=what)
+    _chat(workspace, found, kind=kind, what=what, workspace_channel=bool(settings.chat_webhook))
 
 
 def _subject(alerts: list[Alert], what: str, workspace: Workspace) -> str:
@@ -375,14 +445,13 @@ def _subject(alerts: list[Alert], what: str, workspace: Workspace) -> str:
     return f"{alert.title} is drifting"
 
 
-def _chat(workspace: Workspace, found: list[Alert], *, kind: str, what: str) -> None:
+def _chat(
+    workspace: Workspace, found: list[Alert], *, kind: str, what: str, workspace_channel: bool
+) -> None:
     """A team with its own channel hears its alerts there; the rest go to the workspace's
     channel, if it has one."""
     with_channel = set(
         TeamChannel.objects.filter(workspace=workspace).values_list("team_id", flat=True)
-    )
-    workspace_channel = (
-        RhythmSettings.objects.filter(workspace=workspace).exclude(chat_webhook="").exists()
     )
     by_channel: dict[int | None, list[Alert]] = {}
     for alert in found:

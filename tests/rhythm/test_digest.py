@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,14 @@ from okapi.goals import services as goals
 from okapi.goals.models import KeyResult
 from okapi.kpis import services as kpis
 from okapi.rhythm import delivery
-from okapi.rhythm.digest import CHAT_ITEMS, digest_chat, digest_data, digest_send, digest_text
+from okapi.rhythm.digest import (
+    CHAT_ITEMS,
+    digest_chat,
+    digest_data,
+    digest_email_html,
+    digest_send,
+    digest_text,
+)
 from okapi.rhythm.models import Notification, Preference, RhythmSettings, Status, TeamChannel
 from okapi.workspaces.access import system_actor
 from okapi.workspaces.models import Team
@@ -113,6 +121,26 @@ def test_it_shows_a_krs_forecast_and_flags_a_drifting_one(week: Any) -> None:
     assert arr["forecast"]["drifting"] is True and 0 <= arr["forecast"]["chance"] < 0.1
     assert arr["reasons"] == ["drifting", "behind"]
     assert "forecast score 0.20" in digest_text(data)
+
+
+def test_it_gives_no_chance_when_the_forecast_range_collapsed(client: Any, week: Any) -> None:
+    """Check-ins on a line give a range of one point, which says nothing about the odds: the
+    text, the e-mail and the page show the score and leave the chance out."""
+    KeyResult.objects.filter(key="arr").update(
+        forecast_value=1_200_000, forecast_low=1_200_000, forecast_high=1_200_000
+    )
+    data = digest_data(workspace=week.workspace)
+    arr = next(k for k in data["at_risk"] if k["kr"] == "arr")
+    assert arr["forecast"]["low"] == arr["forecast"]["high"]
+    text = digest_text(data)
+    assert "forecast score 0.20 (not enough spread to estimate a chance)" in text
+    html = digest_email_html(data)
+    assert "forecast score 0.20, not enough spread to estimate a chance" in html
+    client.force_login(week.bob)
+    page = client.get("/w/acme/rhythm/digest/").content.decode()
+    assert "forecast score 0.20 (not enough spread to estimate a chance)" in page
+    for shown in (text, html, page):
+        assert not re.search(r"forecast score 0\.20\W+\d+% chance", shown)
 
 
 def test_it_lists_kpis_needing_attention_and_objectives_nobody_checked_in_on(week: Any) -> None:

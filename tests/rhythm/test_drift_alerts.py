@@ -152,3 +152,53 @@ def test_muted_owners_closed_cycles_and_healthy_forecasts_get_nothing(
     KrAlertState.objects.all().delete()
     okrs.workspace.cycles.update(closed_at=START)
     assert scan(okrs, frozen, START + dt.timedelta(minutes=10)) == 0
+
+
+def test_a_forecast_hovering_around_04_alerts_once(
+    okrs: Any, frozen: Any, smtp_server: Any
+) -> None:
+    state = KrAlertState.objects.filter(key_result__key="arr")
+    set_forecast("arr", 1_390_000, 1_200_000, 1_500_000)  # score 0.39
+    assert scan(okrs, frozen, START) == 1
+    set_forecast("arr", 1_410_000, 1_220_000, 1_520_000)  # 0.41: above 0.4, not clear of it
+    assert scan(okrs, frozen, START + dt.timedelta(minutes=10)) == 0
+    assert state.get().drifting is True
+    set_forecast("arr", 1_390_000, 1_200_000, 1_500_000)  # 0.39 again: the same drift
+    assert scan(okrs, frozen, START + dt.timedelta(minutes=20)) == 0
+    set_forecast("arr", 1_440_000, 1_250_000, 1_550_000)  # 0.44
+    assert scan(okrs, frozen, START + dt.timedelta(minutes=30)) == 0
+    assert state.get().drifting is True
+    set_forecast("arr", 1_460_000, 1_270_000, 1_570_000)  # 0.46: recovered, quietly
+    assert alerts.DRIFT_CLEARS_AT <= 0.46
+    assert scan(okrs, frozen, START + dt.timedelta(minutes=40)) == 0
+    assert state.get().drifting is False
+    assert len(drift_mails(smtp_server, "alice@acme.test")) == 1
+    set_forecast("arr", 1_390_000, 1_200_000, 1_500_000)  # a new drift: news
+    assert scan(okrs, frozen, START + dt.timedelta(minutes=50)) == 1
+    assert len(drift_mails(smtp_server, "alice@acme.test")) == 2
+
+
+def test_a_collapsed_range_gives_no_chance_in_the_alert(
+    okrs: Any, frozen: Any, smtp_server: Any
+) -> None:
+    set_forecast("arr", 1_300_000, 1_300_000, 1_300_000)  # the check-ins lie on a line
+    assert scan(okrs, frozen, START) == 1
+    [mail] = drift_mails(smtp_server, "alice@acme.test")
+    text = smtp_server.text(mail)
+    assert (
+        "Grow ARR from $1M to $2M is drifting: at this pace it ends near $1,300,000 against a "
+        "target of $2,000,000, a projected score of 0.30; not enough spread in the check-ins to "
+        "estimate a range or a chance."
+    ) in " ".join(text.split())
+    assert "% chance" not in text and "likely" not in text
+    assert "% chance" not in smtp_server.html(mail)
+
+
+def test_a_deactivated_owner_gets_no_drift_email(okrs: Any, frozen: Any, smtp_server: Any) -> None:
+    okrs.bob.is_active = False
+    okrs.bob.save(update_fields=["is_active"])
+    set_forecast("churn", 2.9, 2.7, 3.1)  # bob's
+    set_forecast("arr", 1_300_000, 1_200_000, 1_400_000)  # alice's
+    assert scan(okrs, frozen, START) == 2
+    assert smtp_server.to("bob@acme.test") == []
+    assert len(drift_mails(smtp_server, "alice@acme.test")) == 1

@@ -106,7 +106,7 @@ def test_an_outlier_is_announced_once(okrs: Any, frozen: Any, smtp_server: Any) 
     assert state.outlier_at.startswith("2027-02-15T06:00")
 
 
-def test_stale_data_is_announced_once_and_again_after_fresh_data(
+def test_stale_data_is_announced_once_and_so_is_fresh_data_after_it(
     okrs: Any, frozen: Any, smtp_server: Any, receiver: Any
 ) -> None:
     secret = endpoint(okrs, f"{receiver.url}/hook")
@@ -125,9 +125,41 @@ def test_stale_data_is_announced_once_and_again_after_fresh_data(
     [event] = [verified(r, secret) for r in receiver.requests]
     assert event["type"] == "kpi.health_changed"
     assert (event["data"]["previous"], event["data"]["current"]) == ("green", "stale")
+    # Fresh data is news too: a receiver that saw "stale" last hears "stale" → "green".
     measure(okrs, "nrr", 113, dt.datetime(2027, 4, 5, tzinfo=UTC))
-    assert scan(okrs, frozen, dt.datetime(2027, 4, 5, 13, 0, tzinfo=UTC)) == 0  # cleared quietly
+    assert scan(okrs, frozen, dt.datetime(2027, 4, 5, 13, 0, tzinfo=UTC)) == 1
+    assert scan(okrs, frozen, dt.datetime(2027, 4, 5, 13, 10, tzinfo=UTC)) == 0
+    assert smtp_server.to("alice@acme.test")[1]["Subject"] == (
+        "Net revenue retention has fresh data again after being stale: 113% against a target "
+        "of 110% (green)."
+    )
+    back = verified(receiver.requests[1], secret)
+    assert back["type"] == "kpi.health_changed"
+    assert (back["data"]["previous"], back["data"]["current"], back["data"]["value"]) == (
+        "stale", "green", 113.0,
+    )  # fmt: skip
     assert scan(okrs, frozen, dt.datetime(2027, 6, 7, 13, 0, tzinfo=UTC)) == 1  # stale again
+    assert len(receiver.requests) == 3
+
+
+def test_fresh_red_data_after_a_stale_green_is_one_change_from_stale(
+    okrs: Any, frozen: Any, smtp_server: Any, receiver: Any
+) -> None:
+    secret = endpoint(okrs, f"{receiver.url}/hook")
+    measure(okrs, "nrr", 112, dt.datetime(2027, 2, 1, tzinfo=UTC))
+    scan(okrs, frozen, START)
+    assert scan(okrs, frozen, dt.datetime(2027, 4, 4, 12, 0, tzinfo=UTC)) == 1  # stale
+    measure(okrs, "nrr", 101, dt.datetime(2027, 4, 5, tzinfo=UTC))
+    assert scan(okrs, frozen, dt.datetime(2027, 4, 5, 13, 0, tzinfo=UTC)) == 1
+    assert smtp_server.to("alice@acme.test")[1]["Subject"] == (
+        "Net revenue retention has fresh data again after being stale: 101% against a target "
+        "of 110% (red)."
+    )
+    events = [verified(r, secret)["data"] for r in receiver.requests]
+    assert [(e["previous"], e["current"]) for e in events] == [
+        ("green", "stale"), ("stale", "red"),
+    ]  # fmt: skip
+    assert KpiAlertState.objects.get(kpi__key="nrr").health == "red"
 
 
 def test_twenty_kpis_breaching_at_once_are_one_email_per_owner(
@@ -177,6 +209,24 @@ def test_muted_owners_get_no_email_but_the_channel_still_hears(
     [chat] = receiver.requests
     assert "Net revenue retention went from green to red" in chat.json()["text"]
     assert Notification.objects.filter(kind="kpi_alert", channel="email").count() == 0
+
+
+def test_deactivated_owners_get_no_email_but_the_channel_still_hears(
+    okrs: Any, frozen: Any, smtp_server: Any, receiver: Any
+) -> None:
+    RhythmSettings.objects.create(
+        workspace=okrs.workspace, chat_webhook=secrets.encrypt(f"{receiver.url}/chat")
+    )
+    okrs.alice.is_active = False  # still a member of Acme, and still the growth team's lead
+    okrs.alice.save(update_fields=["is_active"])
+    measure(okrs, "nrr", 112, dt.datetime(2027, 2, 1, tzinfo=UTC))
+    scan(okrs, frozen, START)
+    measure(okrs, "nrr", 90, dt.datetime(2027, 2, 15, tzinfo=UTC))
+    assert scan(okrs, frozen, START + dt.timedelta(minutes=10)) == 1
+    assert smtp_server.messages == []
+    assert Notification.objects.filter(kind="kpi_alert", channel="email").count() == 0
+    [chat] = receiver.requests
+    assert "Net revenue retention went from green to red" in chat.json()["text"]
 
 
 def test_the_scan_reads_a_constant_number_of_queries(
