@@ -563,6 +563,7 @@ def key_result_update(*, actor: Actor, kr: KeyResult, **changes: Any) -> KeyResu
     return kr
 
 
+@transaction.atomic
 def key_result_delete(*, actor: Actor, kr: KeyResult) -> None:
     require_writer(actor)
     before = snapshot(kr, KR_FIELDS)
@@ -670,6 +671,7 @@ def initiative_update(*, actor: Actor, initiative: Initiative, **changes: Any) -
     return initiative
 
 
+@transaction.atomic
 def initiative_delete(*, actor: Actor, initiative: Initiative) -> None:
     require_owns(
         actor, owner_user_id=initiative.owner_user_id, owner_team_id=initiative.owner_team_id

@@ -131,10 +131,34 @@ def kpi_update(*, actor: Actor, kpi: Kpi, **changes: Any) -> Kpi:
     return kpi
 
 
+def formula_readers(kpi: Kpi) -> list[str]:
+    """The keys of the formula KPIs that read this one, sorted."""
+    from okapi.kpis.models import KpiSource, Source
+
+    rows = KpiSource.objects.filter(kpi__workspace_id=kpi.workspace_id, kind=Source.FORMULA)
+    return sorted(
+        key
+        for key, config in rows.exclude(kpi=kpi).values_list("kpi__key", "config")
+        if kpi.key in (config or {}).get("inputs", [])
+    )
+
+
+@transaction.atomic
 def kpi_delete(*, actor: Actor, kpi: Kpi) -> None:
+    """Delete a KPI with its measurements and source. Refused while a formula reads it: the
+    formula could no longer be computed (change or delete that first)."""
     from okapi.goals.services import refresh_forecasts
 
     require_owns(actor, owner_user_id=kpi.owner_user_id, owner_team_id=kpi.owner_team_id)
+    readers = formula_readers(kpi)
+    if readers:
+        names = ", ".join(readers)
+        raise Invalid(
+            {
+                "kpi": f"'{kpi.key}' is read by the formula of {names}: change or delete "
+                f"{'that' if len(readers) == 1 else 'those'} first"
+            }
+        )
     before = snapshot(kpi, KPI_FIELDS)
     following = list(kpi.key_results.values_list("pk", flat=True))
     kpi.delete()

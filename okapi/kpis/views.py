@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.timezone import now
@@ -16,7 +15,7 @@ from okapi.errors import Forbidden, Invalid
 from okapi.kpis import services
 from okapi.kpis.access import get_kpi_for_user
 from okapi.kpis.forms import KpiForm, MeasurementForm
-from okapi.kpis.models import Kpi, KpiSource, Measurement, Source
+from okapi.kpis.models import Kpi, Measurement, Source
 from okapi.kpis.queries import (
     format_moment,
     format_value,
@@ -228,8 +227,8 @@ SOURCE_LABELS = {
 
 def _kpi_fallout(kpi: Kpi) -> dict[str, Any]:
     """What deleting a KPI takes with it (its measurements, its source) and what stays: the key
-    results that target it (they fall back to their own check-ins) and the formula KPIs that
-    read it (they can no longer be computed)."""
+    results that target it (they fall back to their own check-ins); and the formula KPIs that
+    read it, which keep it from being deleted (the service refuses)."""
     measurements = Measurement.objects.filter(kpi=kpi).count()
     source = source_of(kpi)
     key_results = list(
@@ -237,11 +236,10 @@ def _kpi_fallout(kpi: Kpi) -> dict[str, Any]:
             "title", "objective__title"
         )
     )
-    formulas = KpiSource.objects.filter(kpi__workspace_id=kpi.workspace_id, kind=Source.FORMULA)
     readers = sorted(
-        name
-        for name, config in formulas.exclude(kpi=kpi).values_list("kpi__name", "config")
-        if kpi.key in (config or {}).get("inputs", [])
+        Kpi.objects.filter(
+            workspace_id=kpi.workspace_id, key__in=services.formula_readers(kpi)
+        ).values_list("name", flat=True)
     )
     source_label = SOURCE_LABELS.get(source.kind, "") if source.pk else ""
     going = f"{measurements} measurement{'' if measurements == 1 else 's'}" if measurements else ""
@@ -271,8 +269,11 @@ def kpi_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     fallout = _kpi_fallout(found)
     if request.method == "POST":
         name = found.name
-        with transaction.atomic():
+        try:
             services.kpi_delete(actor=actor, kpi=found)
+        except Invalid as exc:
+            context = {"kpi": found, **fallout, "error": "; ".join(exc.errors.values())}
+            return render(request, "kpis/kpi_delete.html", context, status=422)
         going = f", with its {fallout['going']}" if fallout["going"] else ""
         messages.success(request, f"Deleted KPI “{name}”{going}.")
         return redirect("kpis:dashboard", actor.workspace.key)

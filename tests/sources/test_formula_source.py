@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from okapi.kpis.models import KpiSource, Measurement
+from okapi.kpis.models import Kpi, KpiSource, Measurement
 from okapi.kpis.services import Point, kpi_create, kpi_measure_bulk
 from okapi.workspaces.access import system_actor
 from okapi.workspaces.models import AuditEvent
@@ -143,11 +143,23 @@ def test_a_recompute_that_changes_nothing_writes_nothing(bob_api: Any, unit_econ
     assert AuditEvent.objects.count() == events
 
 
-def test_a_deleted_input_is_reported_on_the_next_run(
+def test_an_input_a_formula_reads_cannot_be_deleted(
     alice_api: Any, bob_api: Any, unit_economics: Any
 ) -> None:
     put(bob_api, "ltv-cac", {"kind": "formula", "expression": "ltv / cac"})
-    assert alice_api.delete("/kpis/cac").status_code == 204
+    answer = alice_api.delete("/kpis/cac")
+    assert answer.status_code == 422
+    assert "'cac' is read by the formula of ltv-cac: change or delete that first" in str(
+        answer.json()
+    )
+    assert Kpi.objects.filter(key="cac").exists()
+
+
+def test_an_input_gone_behind_okapis_back_is_reported_on_the_next_run(
+    alice_api: Any, bob_api: Any, unit_economics: Any
+) -> None:
+    put(bob_api, "ltv-cac", {"kind": "formula", "expression": "ltv / cac"})
+    Kpi.objects.filter(key="cac").delete()  # e.g. by hand in the database
     body = alice_api.post("/kpis/ltv-cac/source/run").json()
     assert (body["status"], body["last_error"]) == ("error", "expression: unknown KPI 'cac'")
     assert body["failures"] == 1

@@ -20,6 +20,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from okapi.errors import Invalid
 from okapi.goals import services as goals
 from okapi.goals.models import CheckIn, Initiative, KeyResult, Objective
 from okapi.kpis import services as kpis
@@ -239,18 +240,41 @@ def test_it_asks_before_deleting_a_kpi_and_counts_what_goes(data: Any) -> None:
     assert 'href="/w/acme/kpis/nrr/edit/">Cancel</a>' in html
 
 
-def test_it_warns_about_the_source_and_the_formulas_that_read_a_kpi(data: Any) -> None:
-    system = system_actor(data.workspace)
-    kpis.kpi_create(actor=system, key="nrr-gap", name="NRR gap", target=0, owner="growth")
-    source_set(actor=system, kpi=Kpi.objects.get(key="nrr-gap"), kind="formula",
-               expression="nrr - 110")  # fmt: skip
-    source_set(actor=system, kpi=Kpi.objects.get(key="nrr"), kind="push")
+def test_it_names_the_source_settings_that_go_with_a_kpi(data: Any) -> None:
+    source_set(actor=system_actor(data.workspace), kpi=Kpi.objects.get(key="nrr"), kind="push")
     page = text_of(signed_in(data.alice).get(url("kpis/nrr/delete/")))
     assert (
         "Its 4 measurements go with it, and so do its source settings (pushed through the API)."
         in page
     )
-    assert "“NRR gap” is a formula KPI that reads it: it can no longer be computed" in page
+
+
+def test_a_kpi_that_a_formula_reads_cannot_be_deleted(data: Any, alice_api: Any) -> None:
+    system = system_actor(data.workspace)
+    kpis.kpi_create(actor=system, key="nrr-gap", name="NRR gap", target=0, owner="growth")
+    source_set(actor=system, kpi=Kpi.objects.get(key="nrr-gap"), kind="formula",
+               expression="nrr - 110")  # fmt: skip
+    client = signed_in(data.alice)
+    page = text_of(client.get(url("kpis/nrr/delete/")))
+    assert "“Net revenue retention” cannot be deleted yet" in page
+    assert "“NRR gap” is a formula KPI that reads it." in page
+    assert "Delete KPI" not in page  # no button to press
+    before = everything()
+    response = client.post(url("kpis/nrr/delete/"))  # pressed anyway (an old tab)
+    assert response.status_code == 422
+    assert "is read by the formula of nrr-gap: change or delete that first" in text_of(response)
+    assert everything() == before and deletions() == []
+    # The same rule through the API and the service.
+    answer = alice_api.delete("/kpis/nrr")
+    assert answer.status_code == 422 and "nrr-gap" in str(answer.json())
+    with pytest.raises(Invalid):
+        kpis.kpi_delete(actor=system, kpi=Kpi.objects.get(key="nrr"))
+    assert Kpi.objects.filter(key="nrr").exists()
+    # Once the formula reads something else, it can go.
+    source_set(actor=system, kpi=Kpi.objects.get(key="nrr-gap"), kind="formula",
+               expression="burn / 1000")  # fmt: skip
+    assert client.post(url("kpis/nrr/delete/")).status_code == 302
+    assert not Kpi.objects.filter(key="nrr").exists()
 
 
 # --------------------------------------------------------------------------- GET changes nothing
