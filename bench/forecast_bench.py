@@ -10,9 +10,11 @@ S-curves, fast starts that level off, an early plateau then a jump, a late start
 metrics; noise of several levels, the occasional outlier and missed weeks). At mid-cycle (the
 check-ins up to week 6 or 7) it forecasts the final score with the recency-weighted Theil–Sen
 trend of okapi/core/forecast.py and with the naive "current pace" projection, and compares both
-with the actual final score (the true end value plus noise). Prints the absolute score error (mean, median, p90) of both, how often the 80%
-interval covered the actual end value, and the Brier score of the chance of reaching 0.7 next
-to the Brier score of always answering the base rate.
+with the actual final score (the true end value plus noise). Prints the absolute score error
+(mean, median, p90) of both, how often the 80% interval covered the actual end value, the Brier
+score of the chance of reaching 0.7 next to the Brier score of always answering the base rate,
+and how many noisy histories got a range of a single point (a false certainty: only points on
+one line should). A second table does the same for sparse histories: 2 or 3 of those check-ins.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import random
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +133,7 @@ class Tally:
     covered: int = 0
     brier: float = 0.0
     reached: int = 0
+    point_ranges: int = 0
 
     @property
     def n(self) -> int:
@@ -151,6 +154,7 @@ def row(name: str, t: Tally) -> str:
         f"{quantile(t.sen_errors, 0.9):.3f}/{quantile(t.naive_errors, 0.9):.3f}",
         f"{t.covered / t.n:.1%}",
         f"{t.brier / t.n:.3f}/{base_brier:.3f}",
+        f"{t.point_ranges}",
     ]
     return f"{name:<13}{t.n:>6}  " + "".join(f"{c:>15}" for c in cells)
 
@@ -166,37 +170,55 @@ def main() -> None:
         run(seed=seed, krs=args.krs)
 
 
+def sparse(case: Case, rng: random.Random) -> Case | None:
+    """The same history with only two or three of its check-ins kept (None with fewer)."""
+    if len(case.checkins) < 2:
+        return None
+    kept = sorted(rng.sample(case.checkins, rng.randint(2, min(3, len(case.checkins)))))
+    return replace(case, checkins=kept)
+
+
+def tally(case: Case, tallies: dict[str, Tally], keys: list[str]) -> bool:
+    """Forecast this case and count it under these keys; False when either projection is None."""
+    f = forecast_kr(checkins=case.checkins, start=START, end=END, baseline=case.baseline)
+    naive = naive_pace_forecast(
+        checkins=case.checkins, start=START, end=END, baseline=case.baseline
+    )
+    if f is None or naive is None:
+        return False
+    actual_score = score_of(case.actual, case)
+    sen_score, _, _ = forecast_score(f, baseline=case.baseline, target=case.target)
+    chance = chance_of_reaching(f, baseline=case.baseline, target=case.target, score=ASPIRATION)
+    reached = actual_score >= ASPIRATION
+    slack = 1e-9 * abs(case.actual)  # an exact fit can miss an exact end value by an ulp
+    for key in keys:
+        t = tallies[key]
+        t.sen_errors.append(abs(sen_score - actual_score))
+        t.naive_errors.append(abs(score_of(naive, case) - actual_score))
+        t.covered += f.low - slack <= case.actual <= f.high + slack
+        t.brier += (chance - reached) ** 2
+        t.reached += reached
+        # A noisy history never lies on one line: a range of one point there is a false certainty.
+        t.point_ranges += case.noise > 0 and f.low == f.high
+    return True
+
+
+HEADS = ["MAE", "median", "p90", "80% covered", "Brier", "point ranges"]
+
+
 def run(*, seed: int, krs: int) -> None:
     rng = random.Random(seed)
     tallies: dict[str, Tally] = defaultdict(lambda: Tally([], []))
     skipped = 0
     for _ in range(krs):
         case = make_case(rng)
-        f = forecast_kr(checkins=case.checkins, start=START, end=END, baseline=case.baseline)
-        naive = naive_pace_forecast(
-            checkins=case.checkins, start=START, end=END, baseline=case.baseline
-        )
-        if f is None or naive is None:
-            skipped += 1
-            continue
-        actual_score = score_of(case.actual, case)
-        sen_score, _, _ = forecast_score(f, baseline=case.baseline, target=case.target)
-        chance = chance_of_reaching(f, baseline=case.baseline, target=case.target, score=ASPIRATION)
-        reached = actual_score >= ASPIRATION
-        slack = 1e-9 * abs(case.actual)  # an exact fit can miss an exact end value by an ulp
         conditions = [f"noise {case.noise:.2f}"] + (["with outlier"] if case.outlier else [])
-        for key in (case.family, "all", *conditions):
-            t = tallies[key]
-            t.sen_errors.append(abs(sen_score - actual_score))
-            t.naive_errors.append(abs(score_of(naive, case) - actual_score))
-            t.covered += f.low - slack <= case.actual <= f.high + slack
-            t.brier += (chance - reached) ** 2
-            t.reached += reached
+        skipped += not tally(case, tallies, [case.family, "all", *conditions])
     print(f"{krs} KRs, seed {seed}, forecast at week 6 or 7 of {WEEKS}")
     print(f"skipped {skipped} with fewer than 2 check-ins by mid-cycle")
-    print("score error as forecast/naive pace; Brier of chance(≥0.7) as forecast/base rate\n")
-    heads = ["MAE", "median", "p90", "80% covered", "Brier"]
-    print(f"{'family':<13}{'n':>6}  " + "".join(f"{h:>15}" for h in heads))
+    print("score error as forecast/naive pace; Brier of chance(≥0.7) as forecast/base rate;")
+    print("point ranges: forecasts of noisy histories whose 80% range is a single point\n")
+    print(f"{'family':<13}{'n':>6}  " + "".join(f"{h:>15}" for h in HEADS))
     families = sorted({k for k in tallies if k != "all" and " " not in k})
     for name in families:
         print(row(name, tallies[name]))
@@ -204,6 +226,19 @@ def run(*, seed: int, krs: int) -> None:
     print()
     for name in sorted(k for k in tallies if " " in k):
         print(row(name, tallies[name]))
+
+    # The same kinds of history with only 2 or 3 check-ins by mid-cycle (a separate stream, so
+    # the table above does not depend on it): the baseline and a few points make a thin trend.
+    rng = random.Random(f"{seed}-sparse")
+    few: dict[str, Tally] = defaultdict(lambda: Tally([], []))
+    for _ in range(krs):
+        case = sparse(make_case(rng), rng)
+        if case is not None:
+            tally(case, few, [f"{len(case.checkins)} check-ins", "sparse"])
+    print("\nsparse histories: 2 or 3 of the check-ins above, at random weeks up to mid-cycle\n")
+    print(f"{'history':<13}{'n':>6}  " + "".join(f"{h:>15}" for h in HEADS))
+    for name in ("2 check-ins", "3 check-ins", "sparse"):
+        print(row(name, few[name]))
 
 
 if __name__ == "__main__":

@@ -298,3 +298,43 @@ def test_deleting_the_kpi_a_kr_followed_drops_the_forecast_it_gave(okrs: Any) ->
     assert stored("arr")[0] is not None  # projected from NRR's measurements
     kpi_delete(actor=system, kpi=Kpi.objects.get(workspace=okrs.workspace, key="nrr"))
     assert stored("arr") == (None, None, None)  # no check-ins of its own: no forecast
+
+
+def test_it_gives_two_noisy_late_check_ins_a_range_not_a_certainty(
+    okrs: Any, alice_api: Api
+) -> None:
+    # A month in at +2%, a week later at +30%: far from a line, so no "100% chance".
+    check_in(alice_api, "arr", [("2027-02-01", 1_020_000), ("2027-02-08", 1_300_000)])
+    forecast = tree_kr(alice_api, "arr")["forecast"]
+    assert forecast["low"] < forecast["value"] < forecast["high"]
+    assert forecast["high"] - forecast["low"] > 2_000_000
+    assert 0 < forecast["chance"] < 1
+    assert forecast["score_low"] < forecast["score_high"]
+
+
+def test_moving_an_objective_to_a_later_cycle_keeps_its_trend(okrs: Any, alice_api: Api) -> None:
+    """The check-ins now all precede the start: they keep their trend; the baseline ($1M at the
+    old start) pinned at the new start would read as a fall to it, and a drift."""
+    from okapi.rhythm import alerts
+
+    check_in(alice_api, "arr", [("2027-01-10", 1_100_000), ("2027-01-24", 1_250_000),
+                                ("2027-02-07", 1_400_000)])  # fmt: skip
+    body = {"key": "2027-T1", "start": "2027-02-10", "end": "2027-05-31"}
+    assert alice_api.post("/cycles", body).status_code == 201
+    assert alice_api.post("/objectives/grow/move", {"cycle": "2027-T1"}).status_code == 200
+    forecast = tree_kr(alice_api, "arr", "2027-T1")["forecast"]
+    # $150k a fortnight from $1.4M on Feb 7, 113 days to May 31.
+    assert forecast["value"] == pytest.approx(1_400_000 + 150_000 / 14 * 113, abs=1e-5)
+    assert forecast["low"] == forecast["value"] == forecast["high"]  # on a line
+    assert forecast["score"] == 1.0
+    assert forecast["drifting"] is False
+    assert alerts.scan_drift(okrs.workspace, at=dt.datetime(2027, 2, 15, 12, tzinfo=dt.UTC)) == 0
+
+
+def test_moving_the_cycle_start_later_keeps_the_line_through_the_check_ins(
+    okrs: Any, alice_api: Api
+) -> None:
+    # Jan 11 now precedes the start: it stands for the start in place of the baseline ($1M).
+    check_in(alice_api, "arr", LINEAR)
+    assert alice_api.patch("/cycles/2027-Q1", {"start": "2027-01-15"}).status_code == 200
+    assert stored("arr") == (1_890_000.0,) * 3

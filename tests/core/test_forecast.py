@@ -3,7 +3,7 @@ import math
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from okapi.core import forecast
@@ -141,6 +141,72 @@ def test_it_lets_a_check_in_on_the_start_day_replace_the_baseline():
     assert f is not None
     assert f.points == 3
     assert f.value == pytest.approx(90 + 10 / 7 * 90)
+
+
+def test_it_gives_two_noisy_late_check_ins_a_range_not_a_certainty():
+    """A month in at +2%, a week later at +30%: the pair of check-ins outweighs the baseline's
+    pairs, but the history is far from a line, so the range must be wide, not one point."""
+    checkins = [(day(31), 1_020_000), (day(38), 1_300_000)]
+    f = forecast.forecast_kr(checkins=checkins, start=START, end=END, baseline=1_000_000)
+    assert f is not None
+    assert f.value == pytest.approx(1_300_000 + 40_000 * 52)  # the latest week's pace
+    assert f.high - f.low > 2_000_000
+    chance = forecast.chance_of_reaching(f, baseline=1_000_000, target=2_000_000, score=0.7)
+    assert 0.5 < chance < 0.95
+
+
+@pytest.mark.parametrize("days_left", [0, 30])
+def test_it_gives_three_points_off_a_line_a_range_up_to_the_end(days_left):
+    checkins = [(day(20), 120), (day(30), 180)]
+    end = day(30 + days_left)
+    f = forecast.forecast_kr(checkins=checkins, start=START, end=end, baseline=100)
+    assert f is not None
+    assert f.low < f.value < f.high
+
+
+def test_it_keeps_the_trend_of_check_ins_that_all_precede_the_start():
+    """An objective moved to a later cycle: the baseline is where it stood at the old start, and
+    pinned at the new one it would read as a fall from $1.4M to $1M."""
+    checkins = [(day(-50), 1_100_000), (day(-36), 1_250_000), (day(-22), 1_400_000)]
+    f = forecast.forecast_kr(checkins=checkins, start=START, end=END, baseline=1_000_000)
+    assert f is not None
+    assert f.points == 3  # the check-ins, not the baseline
+    assert f.slope_per_day == pytest.approx(150_000 / 14)
+    assert f.value == pytest.approx(1_400_000 + 150_000 / 14 * (90 + 22))
+    assert f.low == pytest.approx(f.value) == pytest.approx(f.high)  # a line
+
+
+def test_it_uses_every_earlier_check_in_while_one_falls_inside_the_cycle():
+    checkins = [(day(-20), 80), (day(-10), 90), (day(5), 105)]
+    f = forecast.forecast_kr(checkins=checkins, start=START, end=END, baseline=0)
+    assert f is not None
+    assert f.points == 3
+    assert f.value == 190  # 1 a day: the stale baseline of 0 plays no part
+
+
+def test_it_keeps_only_the_latest_check_in_before_the_start_once_two_fall_inside():
+    """The latest earlier check-in stands for the start, in place of the baseline; older ones
+    belong to another period (here a wild one) and drop out."""
+    checkins = [(day(-40), 0), (day(-5), 95), (day(7), 107), (day(14), 114)]
+    f = forecast.forecast_kr(checkins=checkins, start=START, end=END, baseline=50)
+    assert f is not None
+    assert f.points == 3
+    assert f.value == 190
+    assert f.low == f.value == f.high
+
+
+@pytest.mark.parametrize(
+    ("weighted", "expected"),
+    [
+        ([(5.0, 1.0), (5.0, 3.0)], 0.0),  # one value: no spread
+        ([(1.0, 1.0), (2.0, 1.0)], 1.0),  # at 25% and 75%: the whole gap
+        ([(1.0, 0.01), (2.0, 0.01), (3.0, 10.0)], 0.5),  # one heavy value does not cover it
+        ([(1.0, 1.0), (3.0, 1.0), (9.0, 0.0)], 2.0),  # no weight: no say
+        ([(1.0, 0.0), (3.0, 0.0)], 2.0),  # every weight underflowed: counted alike
+    ],
+)
+def test_it_reads_the_interquartile_range_between_values(weighted, expected):
+    assert forecast._interquartile_range(weighted) == pytest.approx(expected, abs=0.02)
 
 
 def spread(value: float, low: float, high: float) -> Forecast:
@@ -301,3 +367,55 @@ def test_it_never_gives_a_higher_score_a_better_chance(
     ]
     assert all(0 <= c <= 1 for c in chances)
     assert all(a >= b for a, b in zip(chances, chances[1:], strict=False))
+
+
+def off_one_line(points: list[tuple[int, int]]) -> bool:
+    (x0, y0), (x1, y1) = points[0], points[1]
+    return any((y - y0) * (x1 - x0) != (y1 - y0) * (x - x0) for x, y in points[2:])
+
+
+@given(
+    history=st.dictionaries(
+        st.integers(1, 120), st.integers(-(10**6), 10**6), min_size=2, max_size=8
+    ),
+    baseline=st.integers(-(10**6), 10**6),
+    extra=st.integers(0, 280),
+)
+def test_it_gives_any_history_off_one_line_a_range(history, baseline, extra):
+    """A point range ("100% chance") only when the points lie on one line, however the check-ins
+    are spaced or how soon the cycle ends after the latest one."""
+    points = [(0, baseline), *sorted(history.items())]
+    assume(off_one_line(points))
+    end = day(max(history) + extra)
+    checkins = [(day(d), float(v)) for d, v in history.items()]
+    f = forecast.forecast_kr(checkins=checkins, start=START, end=end, baseline=baseline)
+    assert f is not None
+    assert f.low < f.high
+
+
+@given(
+    days=st.sets(st.integers(-60, 120), min_size=2, max_size=10),
+    steps=st.lists(st.integers(0, 10**5), min_size=10, max_size=10),
+    first=st.integers(0, 10**6),
+    below=st.integers(0, 10**6),
+    length=st.integers(0, 200),
+)
+def test_it_never_forecasts_a_growing_history_below_its_baseline(days, steps, first, below, length):
+    """Check-ins that only grow from a baseline under them, wherever the cycle starts (after all
+    of them for an objective moved to a later cycle): the forecast never falls under the baseline,
+    nor under every check-in."""
+    values, value = [], first
+    for step in steps[: len(days)]:
+        value += step
+        values.append(value)
+    checkins = [(day(d), float(v)) for d, v in zip(sorted(days), values, strict=True)]
+    baseline = first - below
+    end = day(length)
+    f = forecast.forecast_kr(checkins=checkins, start=START, end=end, baseline=baseline)
+    if f is None:
+        return
+    assert f.slope_per_day >= 0
+    assert f.value >= baseline
+    counted = [v for at, v in checkins if at <= end]
+    if all(at < START for at, _ in checkins):
+        assert f.value >= min(counted)
