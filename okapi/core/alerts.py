@@ -120,7 +120,8 @@ def kpi_alerts(
     - health: the colour of the latest value (`kpi.value_health`), or no_data. A change among
       green/amber/red is announced; from no_data (or a KPI never seen) it is the first reading
       and recorded silently. `stale` as health means the colour is unknown: it keeps the last one.
-    - stale: announced once when the KPI goes stale; cleared silently when data returns.
+    - stale: announced once when the KPI goes stale; fresh data after it is announced as a
+      change of health from stale to its colour (one alert, even if the colour changed too).
     - an outlier latest measurement is announced once, keyed by its time (`latest_at_iso`).
 
     The first observation of a KPI (`previous` is UNSEEN) only records the state: turning alerts
@@ -136,7 +137,18 @@ def kpi_alerts(
     if previous.health is None:
         return [], state
     alerts = []
-    if previous.health in COLOURS and health in COLOURS and previous.health != health:
+    if previous.stale and not stale and health in COLOURS:
+        # Fresh data after a stale spell: a change of health from "stale" (what was announced
+        # last), in place of a change of colour, whatever the colour was before.
+        alerts.append(
+            KpiAlert(
+                AlertKind.HEALTH_CHANGED,
+                Health.STALE.value,
+                health,
+                _fresh_message(name, health, latest_value, unit, target_text),
+            )
+        )
+    elif previous.health in COLOURS and health in COLOURS and previous.health != health:
         alerts.append(
             KpiAlert(
                 AlertKind.HEALTH_CHANGED,
@@ -180,6 +192,18 @@ def _health_message(
     else:
         detail = f" (now {format_value(value, unit)})"
     return f"{name} {verb} {before} to {after}{detail}."
+
+
+def _fresh_message(
+    name: str, health: str, value: Decimal | float | None, unit: str, target_text: str
+) -> str:
+    if value is None:
+        detail = ""
+    elif target_text:
+        detail = f": {format_value(value, unit)} against a target of {target_text}"
+    else:
+        detail = f": now {format_value(value, unit)}"
+    return f"{name} has fresh data again after being stale{detail} ({health})."
 
 
 def _outlier_message(name: str, value: Decimal | float, unit: str, band: OutlierBand) -> str:

@@ -150,29 +150,6 @@ def _kpi_recipient(kpi: Kpi, members: set[int]) -> int | None:
 CHANGES_OF_HEALTH = (core_alerts.AlertKind.HEALTH_CHANGED, core_alerts.AlertKind.STALE)
 
 
-def _fresh_after_stale(
-    kpi: Kpi, raised: list[core_alerts.KpiAlert], health: str
-) -> list[core_alerts.KpiAlert]:
-    """The alerts with fresh data after a stale spell announced as a change of health from
-    "stale" (the webhook's receivers saw "stale" last), in place of a change of colour."""
-    unit = kpi.unit
-    target = _target_text(kpi)
-    value = kpi.latest_value
-    if value is None:
-        detail = ""
-    elif target:
-        detail = f": {core_alerts.format_value(value, unit)} against a target of {target}"
-    else:
-        detail = f": now {core_alerts.format_value(value, unit)}"
-    back = core_alerts.KpiAlert(
-        core_alerts.AlertKind.HEALTH_CHANGED,
-        Health.STALE.value,
-        health,
-        f"{kpi.name} has fresh data again after being stale{detail} ({health}).",
-    )
-    return [back, *(a for a in raised if a.kind != core_alerts.AlertKind.HEALTH_CHANGED)]
-
-
 def scan_kpis(workspace: Workspace, *, at: dt.datetime) -> int:
     """Look at every KPI once; queue what changed. How many alerts (before grouping)."""
     with transaction.atomic():
@@ -217,8 +194,6 @@ def scan_kpis(workspace: Workspace, *, at: dt.datetime) -> int:
                 band=band,
                 target_text=_target_text(kpi),
             )
-            if previous.stale and not state.stale and state.health in core_alerts.COLOURS:
-                raised = _fresh_after_stale(kpi, raised, state.health or "")
             recipient = _kpi_recipient(kpi, members)
             # The change, not the scan: the stored state it changed from (its time), then what
             # changed. A twin scan computes the same key; a later change has another state.

@@ -117,8 +117,8 @@ BAND = OutlierBand(low=95, high=115, median=105, window=12)
         (seen("red"), "no_data", False, []),
         (seen("green"), "green", True, ["stale"]),
         (seen("green", stale=True), "green", True, []),  # already announced
-        (seen("green", stale=True), "green", False, []),  # data is back: cleared silently
-        (seen("green", stale=True), "red", False, ["health_changed"]),
+        (seen("green", stale=True), "green", False, ["health_changed"]),  # stale -> green
+        (seen("green", stale=True), "red", False, ["health_changed"]),  # one change: stale -> red
         (seen("amber"), "red", True, ["health_changed", "stale"]),
         (UNSEEN, "red", True, []),  # the first look only records the state
     ],
@@ -144,6 +144,14 @@ def test_it_says_what_changed(before, after, value, target_text, message):
     [alert] = alerts
     assert (alert.kind, alert.previous, alert.current) == (AlertKind.HEALTH_CHANGED, before, after)
     assert alert.message == message
+
+
+def test_fresh_data_after_a_stale_spell_is_a_change_from_stale():
+    [alert], _ = observe(seen("green", stale=True), health="red", value=101)
+    assert (alert.previous, alert.current) == ("stale", "red")
+    assert alert.message == (
+        "NRR has fresh data again after being stale: 101% against a target of 110% (red)."
+    )
 
 
 def test_it_says_when_a_kpi_went_stale():
