@@ -72,6 +72,34 @@ def test_it_sends_the_digest_right_away(
     assert len(smtp_server.messages) == 3
 
 
+def test_it_sends_only_this_workspaces_messages(
+    checked_in: Any,
+    capsys: Any,
+    smtp_server: Any,  # noqa: F811
+) -> None:
+    """--send delivers the workspace's due messages in this process; another workspace's
+    messages and webhook events are left to the worker."""
+    from okapi import secrets
+    from okapi.rhythm import delivery
+    from okapi.rhythm.models import WebhookDelivery, WebhookEndpoint
+
+    globex = checked_in.globex
+    delivery.notify(workspace=globex, kind="reminder", dedupe_key="g", recipient=checked_in.charlie,
+                    subject="Globex reminder", text="t")  # fmt: skip
+    WebhookEndpoint.objects.create(workspace=globex, url="http://127.0.0.1:9/hook",
+                                   secret=secrets.encrypt("whsec_x"), prefix="whsec_x")  # fmt: skip
+    delivery.emit(workspace=globex, event="cycle.closed", data={})
+    delivery.notify(workspace=checked_in.workspace, kind="reminder", dedupe_key="a",
+                    recipient=checked_in.vera, subject="Acme reminder", text="t")  # fmt: skip
+    code, _, err = run(capsys, "digest", "--workspace", "acme", "--send")
+    assert (code, err) == (0, "Digest: 3 sent, 0 failed.\n")
+    assert smtp_server.to("charlie@globex.test") == []
+    assert "Acme reminder" in [m["Subject"] for m in smtp_server.to("vera@acme.test")]
+    waiting = Notification.objects.get(workspace=globex)
+    assert (waiting.status, waiting.attempts) == (Status.PENDING, 0)
+    assert WebhookDelivery.objects.get().attempts == 0
+
+
 def test_it_reports_messages_that_could_not_be_sent(okrs: Any, capsys: Any, settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2

@@ -16,7 +16,8 @@ workspace's time zone.
 
 With --json the digest is printed as JSON on stdout (nothing else goes there). With --send it
 is also e-mailed to every member who has not muted the digest (or the team's members and lead)
-and posted to the chat channel when one is set, right away; the numbers sent and failed go to
+and posted to the chat channel when one is set, right away (with the workspace's other messages
+that are due; other workspaces' are left to the worker); the numbers sent and failed go to
 stderr. A digest is sent once per person per week: running --send again the same week sends
 nothing new.
 
@@ -72,7 +73,7 @@ def run_digest(args: argparse.Namespace) -> int:
         Notification.objects.filter(workspace=workspace, kind="digest").values_list("id", flat=True)
     )
     queued = digest_send(workspace=workspace, team=team)
-    delivery.deliver_due()
+    delivery.deliver_due(workspace=workspace)  # this workspace's only: the rest is the worker's
     mine = Notification.objects.filter(workspace=workspace, kind="digest").exclude(
         id__in=queued_before
     )

@@ -8,12 +8,15 @@ is due, records each attempt and retries failures with back-off (docs/rhythm.md)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import http.client
+import io
 import json
 import logging
 import secrets as random_secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -21,12 +24,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.timezone import now
 
 from okapi import secrets
@@ -50,9 +55,16 @@ log = logging.getLogger(__name__)
 # Minutes to wait after the 1st, 2nd, … failed attempt; after the last, the row is given up.
 BACKOFF_MINUTES = (1, 5, 25, 125, 625)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
-# A claimed row is not picked up again for this long (the task is queued or running).
+# A claimed row is not claimed again for this long (its task is queued), nor a row being sent
+# (its task took it: far longer than an attempt may last). A task whose claim was overtaken by a
+# newer one sends nothing (`send_notification_by_id`).
 LEASE = dt.timedelta(minutes=10)
+# Seconds for a whole HTTP attempt: connecting, TLS, sending, and reading the answer's status
+# line and headers (docs/rhythm.md); the answer's body is never read.
 HTTP_TIMEOUT = 10.0
+MAX_ANSWER_HEAD = 64 * 1024  # bytes of status line and headers read at most
+# Seconds an SMTP server may take to answer each command, when OKAPI's settings set none.
+EMAIL_TIMEOUT = 30.0
 MAX_ERROR_LENGTH = 500
 USER_AGENT = "Okapi-Webhooks/1"
 SIGNATURE_HEADER = "X-Okapi-Signature"
@@ -232,21 +244,146 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is answered as the HTTP error it is, never followed
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _Deadline:
+    """The end of one HTTP attempt: every blocking step gets only the time that is left, so a
+    receiver that trickles its answer a byte at a time cannot hold the worker longer."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no answer within {self.seconds:g} seconds")
+        return left
+
+
+class _AnswerTooLong(http.client.HTTPException):
+    pass
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads the answer from a socket, each read bounded by the deadline, at most `limit`
+    bytes in all."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline, limit: int) -> None:
+        super().__init__()
+        self._sock, self._deadline, self._left = sock, deadline, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            raise _AnswerTooLong(f"its status line and headers are over {MAX_ANSWER_HEAD} bytes")
+        self._sock.settimeout(self._deadline.left())
+        count = self._sock.recv_into(buffer, min(len(buffer), self._left))
+        self._left -= count
+        return count
+
+
+class _DeadlineSocket:
+    """A connected socket (plain or TLS) seen by http.client through the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def sendall(self, data: Any) -> None:
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), 16384):
+            self._sock.settimeout(self._deadline.left())
+            self._sock.sendall(view[start : start + 16384])
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline, MAX_ANSWER_HEAD))
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _DeadlineConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = self.deadline.left()  # connecting (and a TLS handshake) gets what is left
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self.deadline)
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnection, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = functools.partial(_DeadlineConnection, deadline=self.deadline)
+        return self.do_open(connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = functools.partial(_DeadlineHTTPSConnection, deadline=self.deadline)
+        return self.do_open(connection, req)
+
+
+def unsendable_url(url: str) -> str | None:
+    """Why a URL can never be POSTed to (None when it can): a port out of range, or a user
+    name and password, which urllib does not send (services.validate_webhook_url refuses both;
+    this catches rows saved before it did)."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        return "the URL holds a user name or password"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        return "the URL's port is not from 1 to 65535"
+    return None
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST and return the status; raises OSError (with a readable message) on no answer."""
+    """POST and return the status; raises OSError (with a readable message) on no answer.
+
+    The whole attempt gets HTTP_TIMEOUT seconds, the answer's head MAX_ANSWER_HEAD bytes;
+    redirects are not followed."""
+    problem = unsendable_url(url)
+    if problem:
+        raise OSError(f"cannot be sent: {problem}")
+    deadline = _Deadline(HTTP_TIMEOUT)
+    opener = urllib.request.build_opener(
+        _NoRedirect, _HTTPHandler(deadline), _HTTPSHandler(deadline)
+    )
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
-        with _opener.open(request, timeout=HTTP_TIMEOUT) as response:
+        with opener.open(request, timeout=HTTP_TIMEOUT) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise OSError(f"no answer within {HTTP_TIMEOUT:g} seconds") from None
         raise OSError(f"no answer: {exc.reason}") from None
-    except (TimeoutError, ValueError) as exc:
+    except TimeoutError:
+        raise OSError(f"no answer within {HTTP_TIMEOUT:g} seconds") from None
+    except ValueError as exc:
         raise OSError(f"no answer: {exc or type(exc).__name__}") from None
+    except _AnswerTooLong as exc:
+        raise OSError(f"not an HTTP answer: {exc}") from None
     except http.client.HTTPException as exc:  # a malformed answer (BadStatusLine, …)
         raise OSError(f"not an HTTP answer: {type(exc).__name__}") from None
 
@@ -269,10 +406,12 @@ def send_notification(notification: Notification) -> None:
     url = ""
     try:
         if notification.channel == Channel.EMAIL:
+            timeout = getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT
             message = EmailMultiAlternatives(
                 subject=notification.subject,
                 body=notification.text,
                 to=[notification.recipient.email] if notification.recipient else [],
+                connection=get_connection(timeout=timeout),
             )
             if notification.html:
                 message.attach_alternative(notification.html, "text/html")
@@ -362,43 +501,83 @@ def send_webhook(delivery: WebhookDelivery) -> None:
 # --------------------------------------------------------------------------- what is due
 
 
-def _claim(model: type[Notification] | type[WebhookDelivery], at: dt.datetime) -> list[int]:
-    """Ids of due rows, each claimed by moving its next attempt past the lease, so a second
-    scheduler (or a slow task) never sends one twice."""
+class Claim(NamedTuple):
+    """A due row claimed for one task: only the task given this token may send it."""
+
+    pk: int
+    token: str
+
+
+Outbox = type[Notification] | type[WebhookDelivery]
+
+
+def _claim(model: Outbox, at: dt.datetime, workspace: Workspace | None = None) -> list[Claim]:
+    """Due rows, each claimed with a fresh token and its next attempt moved past the lease.
+
+    A second scheduler does not claim them again while the lease runs; once it has run out (the
+    task is still waiting in a queue that fell behind) a later tick claims the row anew, and
+    only the task with the newest token sends it."""
     claimed = []
-    due = model.objects.filter(status="pending", next_attempt_at__lte=at).order_by(
-        "next_attempt_at", "id"
-    )
-    for pk, next_at in due.values_list("id", "next_attempt_at")[:500]:
+    due = model.objects.filter(status="pending", next_attempt_at__lte=at)
+    if workspace is not None:
+        mine = Q(workspace=workspace) if model is Notification else Q(endpoint__workspace=workspace)
+        due = due.filter(mine)
+    rows = due.order_by("next_attempt_at", "id").values_list("id", "next_attempt_at")[:500]
+    for pk, next_at in rows:
+        token = uuid.uuid4().hex
         if model.objects.filter(pk=pk, next_attempt_at=next_at, status="pending").update(
-            next_attempt_at=at + LEASE
+            next_attempt_at=at + LEASE, claim=token
         ):
-            claimed.append(pk)
+            claimed.append(Claim(pk, token))
     return claimed
 
 
-def claim_due_notifications(at: dt.datetime | None = None) -> list[int]:
-    return _claim(Notification, at or now())
+def _take(model: Outbox, pk: int, token: str) -> bool:
+    """Whether this task may send the row: it is still pending and its claim is `token`. Taking
+    it clears the claim (the task cannot send it twice, even when run twice) and keeps the row
+    from being claimed again for a lease, far longer than an attempt lasts."""
+    if not token:  # a task queued before claims had tokens: a later tick claims the row anew
+        return False
+    return bool(
+        model.objects.filter(pk=pk, status="pending", claim=token).update(
+            claim="", next_attempt_at=now() + LEASE
+        )
+    )
 
 
-def claim_due_deliveries(at: dt.datetime | None = None) -> list[int]:
-    return _claim(WebhookDelivery, at or now())
+def claim_due_notifications(
+    at: dt.datetime | None = None, workspace: Workspace | None = None
+) -> list[Claim]:
+    return _claim(Notification, at or now(), workspace)
 
 
-def send_notification_by_id(pk: int) -> str:
+def claim_due_deliveries(
+    at: dt.datetime | None = None, workspace: Workspace | None = None
+) -> list[Claim]:
+    return _claim(WebhookDelivery, at or now(), workspace)
+
+
+def send_notification_by_id(pk: int, token: str) -> str:
+    """Send a claimed message, if the claim `token` still holds it; the row's status after,
+    or "skipped" (sent, given up, or claimed again by a later tick for another task)."""
+    if not _take(Notification, pk, token):
+        return "skipped"
     notification = (
         Notification.objects.select_related("workspace", "recipient", "team").filter(pk=pk).first()
     )
-    if notification is None or notification.status != Status.PENDING:
-        return "gone"
+    if notification is None:  # deleted meanwhile (its workspace, team or person was)
+        return "skipped"
     send_notification(notification)
     return notification.status
 
 
-def send_webhook_by_id(pk: int) -> str:
+def send_webhook_by_id(pk: int, token: str) -> str:
+    """Deliver a claimed webhook event, if the claim `token` still holds it (as above)."""
+    if not _take(WebhookDelivery, pk, token):
+        return "skipped"
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=pk).first()
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return "gone"
+    if delivery is None:  # its endpoint was deleted meanwhile
+        return "skipped"
     if not delivery.endpoint.active:
         delivery.status = DeliveryStatus.FAILED
         delivery.last_error = "the endpoint was disabled"
@@ -408,17 +587,18 @@ def send_webhook_by_id(pk: int) -> str:
     return delivery.status
 
 
-def deliver_due(at: dt.datetime | None = None) -> int:
-    """Send every due message and webhook now, in this process; how many were attempted."""
+def deliver_due(at: dt.datetime | None = None, *, workspace: Workspace | None = None) -> int:
+    """Send every due message and webhook now, in this process (only `workspace`'s, when
+    given); how many were attempted."""
     at = at or now()
     count = 0
-    for send, pks in (
-        (send_notification_by_id, claim_due_notifications(at)),
-        (send_webhook_by_id, claim_due_deliveries(at)),
+    for send, claims in (
+        (send_notification_by_id, claim_due_notifications(at, workspace)),
+        (send_webhook_by_id, claim_due_deliveries(at, workspace)),
     ):
-        for pk in pks:
+        for pk, token in claims:
             try:
-                send(pk)
+                send(pk, token)
             except Exception:  # one row's trouble never holds up the others; its lease expires
                 log.exception("could not send %s %s", send.__name__, pk)
             count += 1

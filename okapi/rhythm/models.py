@@ -108,6 +108,9 @@ class Notification(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=now)
+    # Who may send it: the token of the scheduler's claim that queued it (okapi/rhythm/delivery.py);
+    # a task holding an older claim finds another token and sends nothing.
+    claim = models.CharField(max_length=32, blank=True, default="")
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -192,6 +195,7 @@ class WebhookDelivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=now)
+    claim = models.CharField(max_length=32, blank=True, default="")  # as Notification.claim
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

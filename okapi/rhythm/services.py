@@ -62,7 +62,8 @@ _url_validator = URLValidator(schemes=["http", "https"])
 
 
 def validate_webhook_url(url: Any, field: str = "url") -> str:
-    """An http(s) URL of at most 500 characters, stripped; Invalid naming `field` otherwise."""
+    """An http(s) URL of at most 500 characters, stripped, that can be POSTed to: a port from 1
+    to 65535, no user name or password; Invalid naming `field` otherwise."""
     if not isinstance(url, str) or not url.strip():
         raise Invalid({field: "is required"})
     url = url.strip()
@@ -75,15 +76,32 @@ def validate_webhook_url(url: Any, field: str = "url") -> str:
         _url_validator(url)
     except ValidationError:
         raise Invalid({field: "is not a valid URL"}) from None
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise Invalid(
+            {
+                field: "must not contain a user name or password (user:password@): Okapi "
+                "cannot send them; use a URL with the secret in its path or query"
+            }
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise Invalid({field: "has a port out of range: it must be from 1 to 65535"})
     return url
+
+
+def _host(url: str) -> str:
+    """The host and port of a URL as written, without a user name or password."""
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 def mask_url(url: str) -> str:
     """A URL with its secret parts hidden: "https://hooks.slack.com/…X1y2"."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = _host(url)
     rest = url[-4:] if len(url) > len(f"{parts.scheme}://{host}") + 8 else ""
     return f"{parts.scheme}://{host}/…{rest}"
 
@@ -101,10 +119,7 @@ def stored_url_hint(stored: str) -> str | None:
 def url_for_log(url: str) -> str:
     """An endpoint URL fit for the audit log: without a password or a query string."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
+    return f"{parts.scheme}://{_host(url)}{parts.path}"
 
 
 # --------------------------------------------------------------------------- the schedule
@@ -243,6 +258,7 @@ def team_channel_set(*, actor: Actor, team: Team, url: str) -> TeamChannel:
     return channel
 
 
+@transaction.atomic
 def team_channel_remove(*, actor: Actor, team: Team) -> None:
     """The team's messages go to the workspace's channel again."""
     require_admin(actor)
@@ -268,18 +284,22 @@ def chat_test_send(*, actor: Actor, team: Team | None = None) -> Notification:
         field = "team" if team else "chat_webhook"
         raise Invalid({field: f"no chat webhook is set for {where}"})
     who = actor.user.display_name if actor.user else "Okapi"
-    notification = delivery.notify(
-        workspace=actor.workspace,
-        kind=Kind.TEST,
-        dedupe_key=f"test:{uuid.uuid4().hex}",
-        subject="Okapi test message",
-        text=f"{who} sent this test message for {where}: the chat channel works.",
-        team=team,
-        channel=Channel.CHAT,
-    )
-    assert notification is not None  # a fresh key is never a duplicate
-    # Claim it, so that the worker does not send it a second time while this one is on its way.
-    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=now() + delivery.LEASE)
+    with transaction.atomic():  # the worker never sees it unclaimed
+        notification = delivery.notify(
+            workspace=actor.workspace,
+            kind=Kind.TEST,
+            dedupe_key=f"test:{uuid.uuid4().hex}",
+            subject="Okapi test message",
+            text=f"{who} sent this test message for {where}: the chat channel works.",
+            team=team,
+            channel=Channel.CHAT,
+        )
+        assert notification is not None  # a fresh key is never a duplicate
+        # Claim it, so that the worker does not send it a second time while this one is on its
+        # way.
+        Notification.objects.filter(pk=notification.pk).update(
+            next_attempt_at=now() + delivery.LEASE
+        )
     delivery.send_notification(notification)
     if notification.status == Status.PENDING:  # a test is tried once, never retried later
         notification.status = Status.FAILED
@@ -350,6 +370,7 @@ def _endpoint_snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
+@transaction.atomic
 def webhook_create(
     *, actor: Actor, url: str, description: str = "", events: list[str] | None = None
 ) -> tuple[WebhookEndpoint, str]:
@@ -379,6 +400,7 @@ def webhook_create(
     return endpoint, secret
 
 
+@transaction.atomic
 def webhook_update(
     *,
     actor: Actor,
@@ -388,17 +410,21 @@ def webhook_update(
     events: list[str] | None = None,
     active: bool | None = None,
 ) -> WebhookEndpoint:
-    """Change an endpoint (None leaves a value as it is); disabling one stops its deliveries."""
+    """Change an endpoint (None leaves a value as it is); disabling one stops its deliveries.
+    Every value is checked before any is changed."""
     require_admin(actor)
-    before = _endpoint_snapshot(endpoint)
+    changes: dict[str, Any] = {}
     if url is not None:
-        endpoint.url = validate_webhook_url(url)
+        changes["url"] = validate_webhook_url(url)
     if description is not None:
-        endpoint.description = _description(description)
+        changes["description"] = _description(description)
     if events is not None:
-        endpoint.events = _events(events)
+        changes["events"] = _events(events)
     if active is not None:
-        endpoint.active = bool(active)
+        changes["active"] = bool(active)
+    before = _endpoint_snapshot(endpoint)
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
     endpoint.save()
     audit_record(
         workspace=actor.workspace,
@@ -412,6 +438,7 @@ def webhook_update(
     return endpoint
 
 
+@transaction.atomic
 def webhook_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
     """Delete an endpoint and its delivery log."""
     require_admin(actor)
@@ -463,6 +490,7 @@ def webhook_test_send(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDeli
     return sent
 
 
+@transaction.atomic
 def webhook_redeliver(*, actor: Actor, delivery_row: WebhookDelivery) -> WebhookDelivery:
     """Queue an event again for its endpoint (the worker sends it); a new delivery row."""
     require_admin(actor)

@@ -3,8 +3,10 @@
 The worker's scheduler calls `enqueue_due` every tick. First the scheduled work
 (okapi/rhythm/planning.py): each workspace's due reminders, digest and alert scan is leased and
 queued as its own task, so one workspace's failure never stops another's. Then each due message
-or webhook delivery is claimed (so no two schedulers queue it twice) and queued as its own task,
-so a slow chat server or webhook endpoint never holds up the others. Failures are recorded on the
+or webhook delivery is claimed with a fresh token and queued as its own task, which sends it only
+if that claim still holds (so no two tasks send it, even when the queue fell behind by more than
+the lease and a later tick claimed it again), and a slow chat server or webhook endpoint never
+holds up the others. Failures are recorded on the
 row and retried with back-off by a later tick; the task itself succeeds.
 """
 
@@ -21,13 +23,18 @@ log = logging.getLogger(__name__)
 
 
 @task()
-def send_notification(pk: int) -> str:
-    return delivery.send_notification_by_id(pk)
+def send_notification(pk: int, claim: str = "") -> str:
+    """Send a message if `claim` (the token of the tick that queued this task) still holds it:
+    a task that waited in the queue past its lease, and whose row a later tick claimed again for
+    another task, sends nothing. (A task queued without a claim, before claims had tokens, sends
+    nothing either: a later tick claims its row anew.)"""
+    return delivery.send_notification_by_id(pk, claim)
 
 
 @task()
-def send_webhook(pk: int) -> str:
-    return delivery.send_webhook_by_id(pk)
+def send_webhook(pk: int, claim: str = "") -> str:
+    """Deliver a webhook event if `claim` still holds it (as `send_notification`)."""
+    return delivery.send_webhook_by_id(pk, claim)
 
 
 @task()
@@ -58,15 +65,15 @@ def enqueue_jobs() -> int:
 def enqueue_messages() -> int:
     """Queue one task per due message and webhook delivery; how many were queued."""
     queued = 0
-    for pk in delivery.claim_due_notifications():
+    for pk, claim in delivery.claim_due_notifications():
         try:
-            send_notification.enqueue(pk)
+            send_notification.enqueue(pk, claim)
             queued += 1
         except Exception:  # the queue refused: the lease expires and a later tick retries
             log.exception("could not queue notification %s", pk)
-    for pk in delivery.claim_due_deliveries():
+    for pk, claim in delivery.claim_due_deliveries():
         try:
-            send_webhook.enqueue(pk)
+            send_webhook.enqueue(pk, claim)
             queued += 1
         except Exception:
             log.exception("could not queue webhook delivery %s", pk)

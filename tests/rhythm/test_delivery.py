@@ -8,6 +8,10 @@ import hashlib
 import hmac
 import json
 import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
@@ -177,9 +181,9 @@ def test_a_claimed_row_is_not_sent_twice(acme: Any, smtp_server: Any) -> None:
                     recipient=acme.bob, subject="s", text="t")  # fmt: skip
     claimed = delivery.claim_due_notifications()
     assert delivery.claim_due_notifications() == []
-    for pk in claimed:
-        delivery.send_notification_by_id(pk)
-        delivery.send_notification_by_id(pk)
+    for pk, token in claimed:
+        assert delivery.send_notification_by_id(pk, token) == "sent"
+        assert delivery.send_notification_by_id(pk, token) == "skipped"
     assert len(smtp_server.messages) == 1
     assert json.loads(json.dumps(Notification.objects.get().chat))["text"]
 
@@ -198,8 +202,6 @@ def test_a_malformed_answer_is_a_failed_attempt_and_the_next_row_still_goes(
                     conn.recv(65536)
                     conn.sendall(b"hello there\r\n\r\n")  # not HTTP
 
-        import threading
-
         thread = threading.Thread(target=answer_garbage, daemon=True)
         thread.start()
         port = server.getsockname()[1]
@@ -213,6 +215,70 @@ def test_a_malformed_answer_is_a_failed_attempt_and_the_next_row_still_goes(
     assert [(d.status, d.attempts) for d in broken] == [("pending", 1)] * 2
     assert all(d.last_error.startswith("not an HTTP answer") for d in broken)
     assert len(receiver.requests) == 2  # the other endpoint got both events
+
+
+@contextmanager
+def _raw_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A TCP server on loopback that reads one request and answers it with `answer`."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def serve() -> None:
+            conn, _ = server.accept()
+            with conn, suppress(OSError):  # the client hangs up early, as it should
+                conn.recv(65536)
+                answer(conn)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+        thread.join(timeout=10)
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_deadline(
+    acme: Any, monkeypatch: Any
+) -> None:
+    """Each byte comes well within the timeout, but the whole answer would take 7 s: the
+    attempt ends at the deadline, however slowly the bytes come."""
+    monkeypatch.setattr(delivery, "HTTP_TIMEOUT", 1.5)
+
+    def trickle(conn: socket.socket) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: bbbbbbbb\r\n\r\n":
+            conn.sendall(bytes([byte]))
+            time.sleep(0.2)
+
+    with _raw_server(trickle) as url:
+        _endpoint(acme, url)
+        delivery.emit(workspace=acme.workspace, event="cycle.closed", data={})
+        started = time.monotonic()
+        delivery.deliver_due()
+        took = time.monotonic() - started
+    row = WebhookDelivery.objects.get()
+    assert took < 3, took
+    assert (row.status, row.attempts, row.response_status) == ("pending", 1, None)
+    assert row.last_error == "no answer within 1.5 seconds"
+    assert 1400 <= row.duration_ms < 3000
+
+
+def test_an_answer_with_endless_headers_is_not_read_to_the_end(acme: Any) -> None:
+    """90 headers of 8 KB (what http.client alone would take) are more than Okapi reads."""
+
+    def bloat(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for n in range(90):
+            conn.sendall(f"X-Bloat-{n}: {'b' * 8000}\r\n".encode())
+        conn.sendall(b"\r\n")
+
+    with _raw_server(bloat) as url:
+        _endpoint(acme, url)
+        delivery.emit(workspace=acme.workspace, event="cycle.closed", data={})
+        delivery.deliver_due()
+    row = WebhookDelivery.objects.get()
+    assert (row.status, row.response_status) == ("pending", None)
+    assert row.last_error == (
+        f"not an HTTP answer: its status line and headers are over {delivery.MAX_ANSWER_HEAD} bytes"
+    )
 
 
 def test_a_line_break_in_a_title_does_not_break_the_subject(acme: Any, smtp_server: Any) -> None:

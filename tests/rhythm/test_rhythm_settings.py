@@ -195,9 +195,10 @@ def test_it_stores_the_chat_url_encrypted_and_never_shows_or_logs_it(acme: Any) 
 
 @pytest.mark.parametrize(
     "url", ["ftp://hooks.example.com/x", "javascript:alert(1)", "hooks.slack.com/x", "",
-            "https://" + "a" * 500 + ".com"],
+            "https://" + "a" * 500 + ".com", "https://hooks.example.com:99999/x",
+            "https://bot:pw@hooks.example.com/x"],
 )  # fmt: skip
-def test_it_refuses_a_chat_url_that_is_not_http(acme: Any, url: str) -> None:
+def test_it_refuses_a_chat_url_it_cannot_post_to(acme: Any, url: str) -> None:
     response = signed_in(acme.alice).post("/w/acme/rhythm/settings/chat/",
                                           {"action": "save", "chat_webhook": url})  # fmt: skip
     assert response.status_code == 422
@@ -260,14 +261,22 @@ def test_it_gives_a_team_its_own_channel_and_tests_it(acme: Any, receiver: Any) 
     assert receiver.url not in audit_text(acme)
 
 
-def test_it_puts_a_bad_team_url_beside_that_team(acme: Any) -> None:
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("gopher://x", "must be an http:// or https:// URL"),
+     ("https://hooks.example.com:65536/x", "has a port out of range: it must be from 1 to 65535"),
+     ("https://bot:pw@hooks.example.com/x", "must not contain a user name or password")],
+)  # fmt: skip
+def test_it_puts_a_bad_team_url_beside_that_team(acme: Any, url: str, message: str) -> None:
     growth = Team.objects.get(workspace=acme.workspace, key="growth")
     response = signed_in(acme.alice).post("/w/acme/rhythm/settings/chat/", {
-        "action": "save", "team": "growth", f"t{growth.pk}-chat_webhook": "gopher://x",
+        "action": "save", "team": "growth", f"t{growth.pk}-chat_webhook": url,
     })  # fmt: skip
     assert response.status_code == 422
     assert f'id="id_t{growth.pk}-chat_webhook_error"' in response.content.decode()
+    assert message in text(response)
     assert not TeamChannel.objects.exists()
+    assert not AuditEvent.objects.filter(entity_type="team_channel").exists()
 
 
 # --------------------------------------------------------------------------- webhooks (pages)
@@ -299,7 +308,8 @@ def test_it_shows_the_signing_secret_once_on_creation(acme: Any, receiver: Any) 
     ("data", "field"),
     [({"url": "ftp://example.com/x"}, "url"), ({"url": ""}, "url"),
      ({"url": "https://example.com/x", "events": ["nope"]}, "events"),
-     ({"url": "https://example.com/" + "x" * 500}, "url")],
+     ({"url": "https://example.com/" + "x" * 500}, "url"),
+     ({"url": "https://example.com:99999/x"}, "url"), ({"url": "https://u:p@example.com/"}, "url")],
 )  # fmt: skip
 def test_it_answers_422_beside_a_bad_webhook_field(acme: Any, data: Any, field: str) -> None:
     response = signed_in(acme.alice).post("/w/acme/rhythm/settings/webhooks/", data)

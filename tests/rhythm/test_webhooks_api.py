@@ -120,6 +120,85 @@ def test_it_refuses_a_non_http_url_on_update(alice_api: Any, receiver: Any) -> N
     assert WebhookEndpoint.objects.get().url == f"{receiver.url}/hook"
 
 
+UNSENDABLE = [
+    ("https://example.com:99999/hook", "has a port out of range: it must be from 1 to 65535"),
+    ("https://example.com:70000/", "has a port out of range: it must be from 1 to 65535"),
+    ("http://example.com:0/hook", "has a port out of range: it must be from 1 to 65535"),
+    ("https://bot:s3cr3tPW@hooks.example.com/x", "must not contain a user name or password"),
+    ("https://bot@hooks.example.com/x", "must not contain a user name or password"),
+]
+
+
+def _message(response: Any, field: str) -> str:
+    assert bad_fields(response) == {field}, response.json()
+    return str(response.json()["detail"][0]["msg"])
+
+
+@pytest.mark.parametrize(("url", "message"), UNSENDABLE)
+def test_it_refuses_a_url_it_could_never_post_to(
+    alice_api: Any, receiver: Any, url: str, message: str
+) -> None:
+    """A port over 65535 passed Django's URL check, then broke the audit log (a 500 after the
+    endpoint was saved); a user name and password are never sent. Both are refused up front,
+    on creation and on change, and nothing is saved or audited."""
+    assert _message(create(alice_api, url), "url").startswith(message)
+    assert not WebhookEndpoint.objects.exists()
+    assert not AuditEvent.objects.filter(entity_type="webhook").exists()
+    hook = create(alice_api, f"{receiver.url}/hook").json()["id"]
+    assert _message(alice_api.patch(f"/webhooks/{hook}", {"url": url}), "url").startswith(message)
+    assert WebhookEndpoint.objects.get().url == f"{receiver.url}/hook"
+    assert AuditEvent.objects.filter(entity_type="webhook").count() == 1  # its creation
+
+
+@pytest.mark.parametrize(("url", "message"), UNSENDABLE)
+def test_it_refuses_a_chat_url_it_could_never_post_to(
+    alice_api: Any, url: str, message: str
+) -> None:
+    response = alice_api.patch("/rhythm/settings", {"chat_webhook": url})
+    assert _message(response, "chat_webhook").startswith(message)
+    assert not RhythmSettings.objects.exists()
+    assert alice_api.get("/rhythm/settings").status_code == 200
+
+
+def test_a_failure_after_the_save_changes_nothing(alice_api: Any, monkeypatch: Any) -> None:
+    """Creating or changing an endpoint is one transaction with its audit entry."""
+    from django.test import Client
+
+    from okapi.rhythm import services
+
+    ok = create(alice_api, "https://example.com/hook").json()
+    audited = AuditEvent.objects.count()
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the audit log is full")
+
+    monkeypatch.setattr(services, "audit_record", broken)
+    alice_api.client = Client(raise_request_exception=False)
+    assert create(alice_api, "https://example.com/other").status_code == 500
+    patched = alice_api.patch(f"/webhooks/{ok['id']}", {"url": "https://example.com/moved"})
+    assert patched.status_code == 500
+    assert list(WebhookEndpoint.objects.values_list("url", flat=True)) == [ok["url"]]
+    assert AuditEvent.objects.count() == audited
+
+
+def test_an_endpoint_saved_with_a_bad_port_before_is_shown_changed_and_not_sent(
+    alice_api: Any, acme: Any
+) -> None:
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=acme.workspace, url="https://example.com:99999/hook",
+        secret=secrets.encrypt(delivery.new_signing_secret()), prefix="whsec_x",
+    )  # fmt: skip
+    assert alice_api.get(f"/webhooks/{endpoint.pk}").status_code == 200
+    response = alice_api.patch(f"/webhooks/{endpoint.pk}", {"description": "old"})
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(entity_type="webhook").after == {"description": "old"}
+    delivery.emit(workspace=acme.workspace, event="cycle.closed", data={})
+    delivery.deliver_due()
+    row = WebhookDelivery.objects.get()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "cannot be sent: the URL's port is not from 1 to 65535"
+
+
 @pytest.mark.parametrize("who", ["bob_api", "vera_api"])
 def test_it_refuses_webhooks_to_members_and_viewers(
     request: Any, who: str, alice_api: Any, receiver: Any
