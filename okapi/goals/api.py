@@ -140,6 +140,21 @@ def close_cycle(request: HttpRequest, key: Path[Key], body: CloseIn) -> dict[str
     return _cycle_out(request, cycle)
 
 
+@router.post(
+    "/cycles/{key}/reopen",
+    response=CycleOut,
+    tags=["cycles"],
+    summary="Reopen a closed cycle (admins): final scores cleared, review dropped",
+)
+def reopen_cycle(request: HttpRequest, key: Path[Key]) -> dict[str, Any]:
+    """A closed cycle is read-only (no check-ins, no edits); reopening it lets people fix a
+    missed check-in or a wrong score. Closing it again scores it and keeps a new review."""
+    a = _actor(request)
+    cycle = get_cycle_for_user(a, key, write=True)
+    services.cycle_reopen(actor=a, cycle=cycle)
+    return _cycle_out(request, cycle)
+
+
 # --------------------------------------------------------------------------- the tree
 
 

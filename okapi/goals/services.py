@@ -209,6 +209,40 @@ def cycle_close(
     return cycle
 
 
+@transaction.atomic
+def cycle_reopen(*, actor: Actor, cycle: Cycle) -> Cycle:
+    """Reopen a closed cycle (admins), to fix a missed check-in or a wrong score: its final
+    scores are cleared (the KRs show their live progress again) and its review is dropped; both
+    are made anew when it closes again. The audit log keeps the scores it had."""
+    require_admin(actor)
+    if cycle.closed_at is None:
+        raise Invalid({"key": f"cycle '{cycle.key}' is not closed"})
+    before = snapshot(cycle, CYCLE_FIELDS)
+    before["final_scores"] = {
+        key: str(score)
+        for key, score in KeyResult.objects.filter(objective__cycle=cycle)
+        .exclude(final_score=None)
+        .values_list("key", "final_score")
+    }
+    KeyResult.objects.filter(objective__cycle=cycle).update(final_score=None)
+    from okapi.rhythm.models import CycleReview  # the review reads the goals: import late
+
+    CycleReview.objects.filter(cycle=cycle).delete()
+    cycle.closed_at = None
+    cycle.save(update_fields=["closed_at"])
+    refresh_forecasts(KeyResult.objects.filter(objective__cycle=cycle))
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="reopened",
+        entity_type="cycle",
+        entity_key=cycle.key,
+        before=before,
+        after={**snapshot(cycle, CYCLE_FIELDS), "final_scores": {}},
+    )
+    return cycle
+
+
 # --------------------------------------------------------------------------- objectives
 
 
@@ -236,6 +270,18 @@ def _cycle(workspace: Workspace, key: str) -> Cycle:
     if cycle is None:
         raise Invalid({"cycle": f"unknown cycle '{key}'"})
     return cycle
+
+
+def require_open(cycle: Cycle, what: str = "cycle") -> None:
+    """A closed cycle is read-only: its scores are final and its review is kept. An admin may
+    reopen it (`cycle_reopen`) to fix something."""
+    if cycle.closed_at is not None:
+        raise Invalid(
+            {
+                what: f"cycle '{cycle.key}' is closed: its scores are final (an admin may "
+                "reopen it to change something)"
+            }
+        )
 
 
 def _owner_allowed(actor: Actor, user: User | None, team: Any) -> None:
@@ -268,12 +314,14 @@ def objective_create(
         raise Invalid({"owner": "is required (a team key or a member's e-mail)"})
     owner_user, owner_team = resolve_owner(workspace, owner)
     _owner_allowed(actor, owner_user, owner_team)
+    cycle_row = _cycle(workspace, cycle)
+    require_open(cycle_row)
     objective = Objective.objects.create(
         workspace=workspace,
         key=key,
         title=_text(title, "title", required=True),
         description=_text(description, "description", max_length=10000),
-        cycle=_cycle(workspace, cycle),
+        cycle=cycle_row,
         level=_choice(level, LEVELS, "level"),
         type=_choice(type, OBJECTIVE_TYPES, "type"),
         owner_user=owner_user,
@@ -319,6 +367,12 @@ def objective_update(*, actor: Actor, objective: Objective, **changes: Any) -> O
         objective.owner_user, objective.owner_team = owner_user, owner_team
     if "parent" in changes:
         objective.parent = _objective_parent(workspace, changes["parent"], objective)
+    if snapshot(objective, OBJECTIVE_FIELDS) != before:
+        # Nothing changes in a closed cycle, nor moves into or out of one (an import that
+        # repeats what is there changes nothing, and passes).
+        require_open(objective.cycle)
+        if objective.cycle_id != before_cycle_id:
+            require_open(Cycle.objects.get(pk=before_cycle_id))
     objective.updated_at = now()
     objective.save()
     if objective.cycle_id != before_cycle_id:
@@ -340,6 +394,7 @@ def objective_delete(*, actor: Actor, objective: Objective) -> None:
     require_owns(
         actor, owner_user_id=objective.owner_user_id, owner_team_id=objective.owner_team_id
     )
+    require_open(objective.cycle)
     before = snapshot(objective, OBJECTIVE_FIELDS)
     before["key_results"] = list(objective.key_results.values_list("key", flat=True))
     objective.delete()
@@ -475,6 +530,7 @@ def key_result_create(
     owner_user = _member(workspace, owner, "owner")
     assert owner_user is not None
     _may_place_key_result(actor, objective, owner_user)
+    require_open(objective.cycle, "objective")
     if KeyResult.objects.filter(workspace=workspace, key=key).exists():
         raise Invalid({"key": f"a key result '{key}' already exists"})
     weight_number = _number(weight, "weight")
@@ -517,6 +573,7 @@ def key_result_update(*, actor: Actor, kr: KeyResult, **changes: Any) -> KeyResu
     workspace = actor.workspace
     before = snapshot(kr, KR_FIELDS)
     before["initiatives"] = list(kr.initiatives.values_list("key", flat=True))
+    before_objective = kr.objective
     inputs_before = _forecast_inputs(kr)
     if changes.get("title") is not None:
         kr.title = _text(changes["title"], "title", required=True)
@@ -543,6 +600,17 @@ def key_result_update(*, actor: Actor, kr: KeyResult, **changes: Any) -> KeyResu
         kr.objective = objective
     if changes.get("objective") is not None or changes.get("owner") is not None:
         _may_place_key_result(actor, kr.objective, kr.owner)
+    initiatives_change = changes.get("initiatives") is not None and sorted(
+        changes["initiatives"]
+    ) != sorted(before["initiatives"])
+    if (
+        snapshot(kr, KR_FIELDS) != {k: v for k, v in before.items() if k != "initiatives"}
+        or kr.objective_id != before_objective.pk
+        or initiatives_change
+    ):
+        # Nothing changes in a closed cycle (an import that repeats what is there passes).
+        require_open(before_objective.cycle, "objective")
+        require_open(kr.objective.cycle, "objective")
     kr.save()
     if _forecast_inputs(kr) != inputs_before:
         refresh_forecasts([kr.pk])
@@ -566,6 +634,7 @@ def key_result_update(*, actor: Actor, kr: KeyResult, **changes: Any) -> KeyResu
 @transaction.atomic
 def key_result_delete(*, actor: Actor, kr: KeyResult) -> None:
     require_writer(actor)
+    require_open(kr.objective.cycle, "objective")
     before = snapshot(kr, KR_FIELDS)
     kr.delete()
     audit_record(
@@ -906,6 +975,7 @@ def checkin_create(
         raise Invalid({"by": "is required"})
     if actor.user is not None and author.pk != actor.user.pk and not actor.is_admin:
         raise Forbidden("only an admin may check in on someone else's behalf")
+    require_open(kr.objective.cycle, "key_result")
     _lock(kr)
     checkin = CheckIn.objects.create(
         workspace=actor.workspace,
@@ -952,6 +1022,7 @@ def checkin_correct(*, actor: Actor, checkin: CheckIn, **changes: Any) -> CheckI
     if not actor.is_admin and (actor.user is None or checkin.author_id != actor.user.pk):
         raise Forbidden("only the check-in's author (or an admin) may correct it")
     kr = checkin.key_result
+    require_open(kr.objective.cycle, "key_result")
     _lock(kr)
     before = snapshot(checkin, CHECKIN_FIELDS)
     if "value" in changes:

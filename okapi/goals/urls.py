@@ -15,6 +15,7 @@ urlpatterns = [
     path("okrs/<str:cycle>/", views.tracker, name="tracker"),
     path("okrs/<str:cycle>/alignment/", views.alignment, name="alignment"),
     path("okrs/<str:cycle>/close/", views.cycle_close, name="cycle_close"),
+    path("okrs/<str:cycle>/reopen/", views.cycle_reopen, name="cycle_reopen"),
     path("okrs/<str:cycle>/carry-over/", views.carry_over, name="carry_over"),
     path("okrs/<str:cycle>/objectives/new/", views.objective_new, name="objective_new"),
     path("okrs/<str:cycle>/coach/", coach_views.coach, name="coach"),

@@ -270,6 +270,24 @@ def cycle_close(request: HttpRequest, actor: Actor, cycle: str) -> HttpResponse:
     return render_form(request, "goals/cycle_close.html", context, form)
 
 
+@workspace_view
+@require_POST
+def cycle_reopen(request: HttpRequest, actor: Actor, cycle: str) -> HttpResponse:
+    """Reopen a closed cycle (admins): its final scores are cleared and its review dropped."""
+    cycle_row = get_cycle_for_user(actor, cycle, write=True)
+    try:
+        services.cycle_reopen(actor=actor, cycle=cycle_row)
+    except Invalid as exc:
+        messages.error(request, "; ".join(exc.errors.values()))
+    else:
+        messages.success(
+            request,
+            f"{cycle_row.name or cycle_row.key} is open again: check-ins and edits are back, "
+            "and closing it again scores it anew.",
+        )
+    return redirect("goals:tracker", actor.workspace.key, cycle_row.key)
+
+
 # --------------------------------------------------------------------------- alignment map
 
 

@@ -128,3 +128,18 @@ def test_vera_reads_the_review_but_only_once_the_cycle_is_closed(
     page.get_by_role("link", name="Read the review").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Last quarter")
     expect(page.locator("main")).to_contain_text("Ship the mobile app")
+
+
+def test_alice_reopens_last_quarter_to_fix_it(page: Any, live_server: Any, quarter: Any) -> None:
+    sign_in(page, live_server, "alice@acme.test", "alice-pw")
+    page.goto(f"{live_server.url}/w/acme/okrs/{quarter.before}/")
+    expect(page.get_by_text("This cycle is closed: its scores are final")).to_be_visible()
+    expect(page.get_by_role("link", name="New objective")).to_have_count(0)
+    page.get_by_text("Reopen this cycle…").click()
+    expect(page.get_by_text("Reopening clears the final scores")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    save_screenshot(page, "cycle-reopen")
+    page.get_by_role("button", name=f"Reopen Last quarter ({quarter.before})").click()
+    expect(page.get_by_role("status")).to_contain_text("is open again")
+    expect(page.get_by_role("link", name="New objective")).to_be_visible()
+    expect(page.get_by_role("link", name="Close cycle")).to_be_visible()

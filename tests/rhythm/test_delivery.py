@@ -313,8 +313,10 @@ def test_an_import_writes_history_without_flooding_the_webhooks(
     assert CheckIn.objects.filter(workspace=fresh).count() == 1
     assert WebhookDelivery.objects.count() == 0  # no checkin.created, no cycle.closed
 
-    # A check-in made after the import is news again.
+    # A check-in made after the import (in the cycle, reopened) is news again.
+    system = system_actor(fresh)
+    goals.cycle_reopen(actor=system, cycle=Cycle.objects.get(workspace=fresh, key="2027-Q1"))
     kr = KeyResult.objects.get(workspace=fresh, key="retention-nrr")
     maria = CheckIn.objects.filter(workspace=fresh).first().author
-    goals.checkin_create(actor=system_actor(fresh), kr=kr, value=110, author=maria)
+    goals.checkin_create(actor=system, kr=kr, value=110, author=maria)
     assert list(WebhookDelivery.objects.values_list("event", flat=True)) == ["checkin.created"]

@@ -319,6 +319,7 @@ def test_it_emails_everyone_who_has_not_muted_it(week: Any, smtp_server: Any) ->
         in text
     )
     assert "charlie" not in text + html
+    assert "Acme Inc.." not in text + html  # the name ends with its own full stop
     assert all(n.status == Status.SENT for n in Notification.objects.all())
 
 

@@ -51,7 +51,9 @@ def populate(acme: Any, numbers: Iterable[int]) -> None:
                            end=dt.date(2026, 12, 31))  # fmt: skip
         goals.cycle_create(actor=system, key="2027-Q2", start=dt.date(2027, 4, 1),
                            end=dt.date(2027, 6, 30))  # fmt: skip
-        goals.cycle_close(actor=system, cycle=Cycle.objects.get(key="2026-Q4"))
+    old_cycle = Cycle.objects.get(key="2026-Q4")
+    if old_cycle.closed_at is not None:  # a closed cycle takes no more objectives: reopen it
+        goals.cycle_reopen(actor=system, cycle=old_cycle)
     retain = Objective.objects.get(key="retain")
     for n in numbers:
         person = user_create(email=f"p{n}@acme.test", name=f"Person {n}")
@@ -94,6 +96,7 @@ def populate(acme: Any, numbers: Iterable[int]) -> None:
         goals.key_result_create(actor=system, objective=closed, key=f"old-kr-{n}",
                                 owner=person.email, title=f"Old metric {n} from 0 to 5",
                                 baseline=0, target=5)  # fmt: skip
+    goals.cycle_close(actor=system, cycle=Cycle.objects.get(key="2026-Q4"))
 
 
 def measure(client: Any, people: dict[str, Any]) -> dict[tuple[str, str], tuple[int, int]]:

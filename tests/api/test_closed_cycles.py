@@ -1,0 +1,140 @@
+"""A closed cycle is read-only: its scores are final and its review is kept. Nothing is checked
+in, edited, added or deleted there (API, web, service, import alike) until an admin reopens it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from okapi.core.okrfile import dump_okr_yaml, load_okr_yaml
+from okapi.goals import services as goals
+from okapi.goals.models import CheckIn, Cycle, KeyResult, Objective
+from okapi.rhythm.models import CycleReview
+from okapi.transfer import okr_export, okr_import
+from okapi.workspaces.access import system_actor
+from okapi.workspaces.models import AuditEvent
+from tests.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+CLOSED = "is closed: its scores are final (an admin may reopen it to change something)"
+
+
+@pytest.fixture
+def closed(okrs: Any, alice_api: Any) -> Any:
+    """2027-Q1 with a check-in on churn, then closed with churn's final score set to 0.5."""
+    system = system_actor(okrs.workspace)
+    goals.checkin_create(actor=system, kr=KeyResult.objects.get(key="churn"), value=2.5,
+                         author=okrs.bob, at=dt.date(2027, 2, 1))  # fmt: skip
+    answer = alice_api.post("/cycles/2027-Q1/close", {"final_scores": {"churn": 0.5}})
+    assert answer.status_code == 200, answer.content
+    return okrs
+
+
+def counts() -> tuple[int, ...]:
+    return (
+        Objective.objects.count(),
+        KeyResult.objects.count(),
+        CheckIn.objects.count(),
+        *KeyResult.objects.order_by("key").values_list("final_score", flat=True),
+    )
+
+
+def test_a_closed_cycle_takes_no_check_in_and_no_correction(closed: Any, bob_api: Any) -> None:
+    before = counts()
+    answer = bob_api.post("/key-results/churn/checkins", {"value": 2.0})
+    assert answer.status_code == 422
+    assert f"cycle '2027-Q1' {CLOSED}" in str(answer.json())
+    checkin = CheckIn.objects.get()
+    answer = bob_api.patch(f"/checkins/{checkin.pk}", {"value": 2.1})
+    assert answer.status_code == 422
+    assert counts() == before and CheckIn.objects.get().value == checkin.value
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/objectives", {"key": "late", "title": "Improve onboarding", "cycle": "2027-Q1",
+                                 "owner": "growth"}),
+        ("patch", "/objectives/retain", {"title": "Make customers stay longer"}),
+        ("delete", "/objectives/retain", None),
+        ("post", "/key-results", {"objective": "retain", "key": "late-kr", "owner": "bob@acme.test",
+                                  "title": "Grow NPS from 30 to 40", "baseline": 30, "target": 40}),
+        ("patch", "/key-results/churn", {"target": 1.0}),
+        ("delete", "/key-results/churn", None),
+    ],
+)  # fmt: skip
+def test_a_closed_cycle_takes_no_edit(
+    closed: Any, alice_api: Any, method: str, path: str, body: Any
+) -> None:
+    before = counts()
+    answer = getattr(alice_api, method)(path, *([body] if body is not None else []))
+    assert answer.status_code == 422, answer.content
+    assert CLOSED in str(answer.json())
+    assert counts() == before
+    assert Objective.objects.get(key="retain").title == "Make customers stay"
+
+
+def test_nothing_moves_into_or_out_of_a_closed_cycle(closed: Any, alice_api: Any) -> None:
+    goals.cycle_create(actor=system_actor(closed.workspace), key="2027-Q2",
+                       start=dt.date(2027, 4, 1), end=dt.date(2027, 6, 30))  # fmt: skip
+    answer = alice_api.patch("/objectives/retain", {"cycle": "2027-Q2"})
+    assert answer.status_code == 422 and CLOSED in str(answer.json())
+    assert Objective.objects.get(key="retain").cycle.key == "2027-Q1"
+
+
+def test_an_import_that_repeats_a_closed_cycle_passes_and_one_that_changes_it_is_refused(
+    closed: Any,
+) -> None:
+    text = dump_okr_yaml(okr_export(closed.workspace))
+    okr_import(load_okr_yaml(text), workspace_key="acme")  # the same again: changes nothing
+    assert dump_okr_yaml(okr_export(closed.workspace)) == text
+    changed = text.replace("title: Make customers stay", "title: Make customers stay longer")
+    with pytest.raises(Exception, match="is closed"):
+        okr_import(load_okr_yaml(changed), workspace_key="acme")
+    assert Objective.objects.get(key="retain").title == "Make customers stay"
+
+
+def test_an_admin_reopens_a_cycle_and_closing_it_again_scores_it_anew(
+    closed: Any, alice_api: Any, bob_api: Any
+) -> None:
+    cycle = Cycle.objects.get(key="2027-Q1")
+    assert CycleReview.objects.filter(cycle=cycle).exists()
+    assert bob_api.post("/cycles/2027-Q1/reopen", {}).status_code == 403  # admins only
+    answer = alice_api.post("/cycles/2027-Q1/reopen", {})
+    assert answer.status_code == 200 and answer.json()["closed"] is False
+    assert not CycleReview.objects.filter(cycle=cycle).exists()
+    assert set(KeyResult.objects.values_list("final_score", flat=True)) == {None}
+    event = AuditEvent.objects.get(action="reopened")
+    assert event.actor == closed.alice and event.entity_key == "2027-Q1"
+    assert event.before["final_scores"]["churn"] == "0.5000"
+    # Open again: the missed check-in goes in, and a second reopen is refused.
+    assert bob_api.post("/key-results/churn/checkins", {"value": 2.0}).status_code == 201
+    answer = alice_api.post("/cycles/2027-Q1/reopen", {})
+    assert answer.status_code == 422 and "is not closed" in str(answer.json())
+    assert alice_api.post("/cycles/2027-Q1/close", {}).status_code == 200
+    assert CycleReview.objects.filter(cycle=cycle).exists()
+    assert KeyResult.objects.get(key="churn").final_score is not None
+
+
+def test_the_closed_tracker_says_so_and_offers_reopening_to_admins_only(closed: Any) -> None:
+    page = signed_in(closed.bob).get("/w/acme/okrs/2027-Q1/").content.decode()
+    assert "This cycle is closed: its scores are final" in page
+    assert "Reopen this cycle" not in page
+    assert signed_in(closed.bob).post("/w/acme/okrs/2027-Q1/reopen/").status_code == 403
+    alice = signed_in(closed.alice)
+    assert "Reopen this cycle" in alice.get("/w/acme/okrs/2027-Q1/").content.decode()
+    assert alice.get("/w/acme/okrs/2027-Q1/reopen/").status_code == 405  # POST only
+    response = alice.post("/w/acme/okrs/2027-Q1/reopen/", follow=True)
+    assert "2027-Q1 is open again" in response.content.decode()
+    assert Cycle.objects.get(key="2027-Q1").closed_at is None
+
+
+def test_a_check_in_posted_to_a_closed_cycle_from_an_old_tab_shows_why(closed: Any) -> None:
+    response = signed_in(closed.bob).post("/w/acme/kr/churn/checkin/", {"value": "2.0",
+                                                                         "confidence": "on_track"})  # fmt: skip
+    assert response.status_code == 422
+    assert "is closed: its scores are final" in response.content.decode()
+    assert CheckIn.objects.count() == 1
