@@ -134,19 +134,16 @@ def digest_data(
 ) -> dict[str, Any]:
     """The digest of the 7 days ending at `until` (default now), as a JSON-ready dict.
 
-    What moved: the check-ins dated in those days, and those *recorded* after `since` (default:
-    7 days before `until`) up to `until` and dated at most a week before it — a check-in made
-    after Friday's digest went out, or backdated on Monday to Thursday, is in the next digest
-    rather than in none (an import's old history is not news).
+    What moved: the check-ins dated in those days; and, given `since` (when the previous digest
+    was sent: `digest_send` passes it), those *recorded* after it up to `until` and dated at
+    most a week before it — a check-in made after Friday's digest went out, or backdated on
+    Monday to Thursday, is in the next digest rather than in none.
 
     Keys: workspace, team, period {start, end}, moved[], blocked[], at_risk[], kpis[],
     quiet_objectives[], counts{}, quiet, url, generated_at. Dates are ISO strings.
     Five queries for a workspace, six for a team, whatever the size."""
     window = _window(workspace, until)
     start, last, judged_at = window.start, window.last, window.judged_at
-    recorded_from = since if since is not None else window.until - dt.timedelta(days=WINDOW_DAYS)
-    backdated_from = recorded_from.astimezone(zoneinfo.ZoneInfo(workspace.timezone)).date()
-    backdated_from -= dt.timedelta(days=WINDOW_DAYS)
     member_ids = _team_member_ids(team) if team is not None else []
 
     kr_scope = Q(workspace=workspace)
@@ -165,10 +162,13 @@ def digest_data(
     # What moved: every check-in of the week (and those recorded since the last digest), newest
     # first.
     in_week = Q(at__gte=start, at__lte=last)
-    recorded = Q(created_at__gt=recorded_from, created_at__lte=window.until, at__gte=backdated_from)
+    if since is not None:
+        backdated_from = since.astimezone(zoneinfo.ZoneInfo(workspace.timezone)).date()
+        backdated_from -= dt.timedelta(days=WINDOW_DAYS)
+        in_week |= Q(created_at__gt=since, created_at__lte=window.until, at__gte=backdated_from)
     checkins = list(
         CheckIn.objects.filter(key_result__in=KeyResult.objects.filter(kr_scope))
-        .filter(in_week | recorded, workspace=workspace)
+        .filter(in_week, workspace=workspace)
         .order_by("-at", "-created_at", "-id")
         .values(
             "at",
