@@ -9,7 +9,7 @@ from okapi.core.coach import Finding, coach_document
 from okapi.errors import Forbidden
 from okapi.goals.access import can_edit_key_result
 from okapi.goals.models import CheckIn, Cycle, KeyResult
-from okapi.goals.services import key_result_delete, workspace_today
+from okapi.goals.services import key_result_delete, require_open, workspace_today
 from okapi.kpis.models import Kpi
 from okapi.kpis.services import Point, kpi_create, kpi_measure_bulk
 from okapi.transfer import okr_export
@@ -53,6 +53,7 @@ def key_result_to_kpi(*, actor: Actor, kr: KeyResult, key: str | None = None) ->
     its objective. Both steps are audited; the KR's owner or an admin may do it."""
     if not can_edit_key_result(actor, kr):
         raise Forbidden("only the key result's owner or an admin may turn it into a KPI")
+    require_open(kr.objective.cycle, "key_result")
     taken = set(Kpi.objects.filter(workspace=actor.workspace).values_list("key", flat=True))
     new_key = key or (kr.key if kr.key not in taken else f"{kr.key}-kpi")
     target = kr.target if kr.target is not None else kr.baseline

@@ -720,6 +720,7 @@ def _objective_fallout(objective_row: Objective) -> dict[str, Any]:
 @GET_POST
 def objective_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     objective_row = get_objective_for_user(actor, key, write=True)
+    services.require_open(objective_row.cycle)  # closed: a 422 page says why (middleware)
     fallout = _objective_fallout(objective_row)
     if request.method == "POST":
         title, cycle_key = objective_row.title, objective_row.cycle.key
@@ -750,6 +751,7 @@ def _kr_fallout(kr: KeyResult) -> dict[str, Any]:
 @GET_POST
 def kr_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     kr = get_key_result_for_user(actor, key, write=True)
+    services.require_open(kr.objective.cycle)  # closed: a 422 page says why (middleware)
     fallout = _kr_fallout(kr)
     if request.method == "POST":
         title, objective_key = kr.title, kr.objective.key

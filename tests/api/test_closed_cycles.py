@@ -138,3 +138,29 @@ def test_a_check_in_posted_to_a_closed_cycle_from_an_old_tab_shows_why(closed: A
     assert response.status_code == 422
     assert "is closed: its scores are final" in response.content.decode()
     assert CheckIn.objects.count() == 1
+
+
+@pytest.mark.parametrize("path", ["objectives/retain/delete/", "kr/churn/delete/"])
+def test_the_delete_pages_of_a_closed_cycle_say_why_not(closed: Any, path: str) -> None:
+    alice = signed_in(closed.alice)
+    before = counts()
+    for response in (alice.get(f"/w/acme/{path}"), alice.post(f"/w/acme/{path}")):
+        assert response.status_code == 422
+        page = response.content.decode()
+        assert "That could not be done" in page and "is closed: its scores are final" in page
+    assert counts() == before
+
+
+def test_a_refusal_no_view_expected_is_a_422_page_not_a_500(closed: Any) -> None:
+    from okapi.kpis.models import Kpi
+
+    # The coach's "turn this KR into a KPI" on a closed cycle's KR: the service refuses.
+    kpis_before = Kpi.objects.count()
+    response = signed_in(closed.alice).post(
+        "/w/acme/kr/churn/to-kpi/", HTTP_REFERER="https://evil.test/"
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "is closed: its scores are final" in page
+    assert 'href="/"' in page and "evil.test" not in page  # never back to another site
+    assert counts()[1] == 3 and Kpi.objects.count() == kpis_before
