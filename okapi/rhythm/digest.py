@@ -134,10 +134,10 @@ def digest_data(
 ) -> dict[str, Any]:
     """The digest of the 7 days ending at `until` (default now), as a JSON-ready dict.
 
-    What moved: the check-ins dated in those days; and, given `since` (when the previous digest
+    What moved: the check-ins dated in those days; or, given `since` (when the previous digest
     was sent: `digest_send` passes it), those *recorded* after it up to `until` and dated at
     most a week before it — a check-in made after Friday's digest went out, or backdated on
-    Monday to Thursday, is in the next digest rather than in none.
+    Monday to Thursday, is in the next digest rather than in none, and none is in two.
 
     Keys: workspace, team, period {start, end}, moved[], blocked[], at_risk[], kpis[],
     quiet_objectives[], counts{}, quiet, url, generated_at. Dates are ISO strings.
@@ -163,9 +163,11 @@ def digest_data(
     # first.
     in_week = Q(at__gte=start, at__lte=last)
     if since is not None:
+        # A sent digest: what was recorded since the previous one went out (dated at most a week
+        # before it), and nothing that one already listed.
         backdated_from = since.astimezone(zoneinfo.ZoneInfo(workspace.timezone)).date()
         backdated_from -= dt.timedelta(days=WINDOW_DAYS)
-        in_week |= Q(created_at__gt=since, created_at__lte=window.until, at__gte=backdated_from)
+        in_week = Q(created_at__gt=since, created_at__lte=window.until, at__gte=backdated_from)
     checkins = list(
         CheckIn.objects.filter(key_result__in=KeyResult.objects.filter(kr_scope))
         .filter(in_week, workspace=workspace)
@@ -634,22 +636,24 @@ def digest_recipients(workspace: Workspace, team: Team | None = None) -> list[An
 
 
 def _last_sent(workspace: Workspace, scope: str, at: dt.datetime | None) -> dt.datetime | None:
-    """When this scope's previous digest was queued (within a month before `at`), so that the
-    next one picks up every check-in recorded since, even when a manual `--send` earlier in the
-    week took that week's slot."""
+    """When this scope's previous week's digest first went out (within a month before `at`):
+    the next digest lists every check-in recorded since, none twice. The first send of that
+    week counts, so that one more e-mail queued later that week (a new member's, a manual
+    `--send`) does not move the mark past a check-in nobody was told about."""
     until = at or now()
-    return (
-        Notification.objects.filter(
-            workspace=workspace,
-            kind=Kind.DIGEST,
-            dedupe_key__startswith=f"digest:{scope}:",
-            created_at__lt=until,
-            created_at__gte=until - dt.timedelta(days=31),
-        )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
+    this_week = week_key(until.astimezone(zoneinfo.ZoneInfo(workspace.timezone)).date())
+    first_by_week: dict[str, dt.datetime] = {}
+    for key, created_at in Notification.objects.filter(
+        workspace=workspace,
+        kind=Kind.DIGEST,
+        dedupe_key__startswith=f"digest:{scope}:",
+        created_at__lt=until,
+        created_at__gte=until - dt.timedelta(days=31),
+    ).values_list("dedupe_key", "created_at"):
+        week = key.rsplit(":", 1)[-1]
+        if week != this_week and (week not in first_by_week or created_at < first_by_week[week]):
+            first_by_week[week] = created_at
+    return first_by_week[max(first_by_week)] if first_by_week else None
 
 
 def digest_send(

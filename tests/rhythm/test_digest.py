@@ -440,3 +440,41 @@ def test_a_deactivated_account_gets_no_digest(week: Any) -> None:
         "recipient__email", flat=True
     )
     assert "bob@acme.test" not in recipients and "alice@acme.test" in recipients
+
+
+def test_one_more_digest_later_in_the_week_does_not_hide_a_checkin(okrs: Any, frozen: Any) -> None:
+    system = system_actor(okrs.workspace)
+    churn = KeyResult.objects.get(key="churn")
+    frozen.move_to(FRIDAY_16)
+    digest_send(workspace=okrs.workspace, at=FRIDAY_16)
+    frozen.move_to(FRIDAY_16 + dt.timedelta(hours=2))
+    goals.checkin_create(actor=system, kr=churn, value=2.8, author=okrs.bob,
+                         moved="Friday evening")  # fmt: skip
+    frozen.move_to(FRIDAY_16 + dt.timedelta(days=1))  # Saturday: someone joins, a manual send
+    from okapi.workspaces.services import membership_set, user_create
+
+    dana = user_create(email="dana@acme.test", name="Dana")
+    membership_set(actor=None, workspace=okrs.workspace, user=dana, role="member")
+    assert digest_send(workspace=okrs.workspace) == 1  # Dana's only: the others had theirs
+    next_friday = FRIDAY_16 + dt.timedelta(days=7)
+    frozen.move_to(next_friday)
+    digest_send(workspace=okrs.workspace, at=next_friday)
+    assert sum("Friday evening" in text for text in alice_digest_texts()) == 1
+
+
+def test_a_digest_sent_days_after_the_last_one_repeats_nothing(okrs: Any, frozen: Any) -> None:
+    system = system_actor(okrs.workspace)
+    churn = KeyResult.objects.get(key="churn")
+    frozen.move_to(FRIDAY_16 - dt.timedelta(days=1))  # Thursday
+    goals.checkin_create(actor=system, kr=churn, value=2.8, author=okrs.bob,
+                         moved="Thursday's news")  # fmt: skip
+    frozen.move_to(FRIDAY_16)
+    digest_send(workspace=okrs.workspace, at=FRIDAY_16)
+    monday = FRIDAY_16 + dt.timedelta(days=3)  # a new ISO week: `okapi digest --send`
+    frozen.move_to(monday)
+    goals.checkin_create(actor=system, kr=churn, value=2.7, author=okrs.bob,
+                         moved="Monday's news")  # fmt: skip
+    digest_send(workspace=okrs.workspace)
+    friday, monday_text = sorted(alice_digest_texts(), key=lambda t: "Monday's news" in t)
+    assert "Thursday's news" in friday and "Thursday's news" not in monday_text
+    assert "Monday's news" in monday_text
