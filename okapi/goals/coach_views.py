@@ -42,7 +42,7 @@ def coach(request: HttpRequest, actor: Actor, cycle: str) -> HttpResponse:
                 "objective_key": objective_key,
                 "title": kr.title if kr else objectives.get(f.where),
                 "can_convert": f.rule == "kpi-in-disguise" and kr is not None
-                and can_edit_key_result(actor, kr),
+                and the_cycle.closed_at is None and can_edit_key_result(actor, kr),
             }
         )  # fmt: skip
     counts = {s.value: sum(1 for f in findings if f.severity == s) for s in Severity}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,6 +29,7 @@ KR_OWN_COLUMNS = (
     "current_value", "last_checkin_at", "last_moved_at", "last_confidence", "checkin_count",
     "objective_id", "objective__key", "objective__type", "owner__email", "kpi_id", "kpi__key",
     "kpi__latest_value", "forecast_value", "forecast_low", "forecast_high", "created_at",
+    "workspace__timezone",
 )  # fmt: skip
 CYCLE_COLUMNS = ("objective__cycle__start", "objective__cycle__end", "objective__cycle__closed_at")
 KR_COLUMNS = KR_OWN_COLUMNS + CYCLE_COLUMNS
@@ -34,6 +37,11 @@ OBJECTIVE_COLUMNS = (
     "id", "key", "title", "description", "level", "type", "cycle__key", "cycle__start",
     "cycle__end", "owner_team__key", "owner_user__email", "parent__key",
 )  # fmt: skip
+
+
+@functools.cache
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
 
 
 @dataclass
@@ -59,9 +67,11 @@ def kr_status(row: dict[str, Any], today: dt.date, expected: Decimal | None = No
     has_data = row["checkin_count"] > 0 or (row["kpi_id"] is not None and current is not None)
     pace = scoring.pace_status(progress=progress.value, expected=expected, has_data=has_data)
     active = row["objective__cycle__closed_at"] is None and start <= today <= end
-    # A KR added mid-cycle has had no chance to be checked in before it existed (its UTC day is
-    # close enough for a two-week rule).
-    since = max(start, row["created_at"].date())
+    since = start
+    if active and row["last_checkin_at"] is None:
+        # A KR added mid-cycle had no chance to be checked in before it existed (its local day).
+        zone = _zone(row["workspace__timezone"])
+        since = max(start, row["created_at"].astimezone(zone).date())
     stale = active and scoring.is_stale(
         last_checkin=row["last_checkin_at"], today=today, since=since
     )

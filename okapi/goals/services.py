@@ -107,18 +107,21 @@ def cycle_create(*, actor: Actor, key: str, start: dt.date, end: dt.date, name: 
 def cycle_update(*, actor: Actor, cycle: Cycle, **changes: Any) -> Cycle:
     require_admin(actor)
     before = snapshot(cycle, CYCLE_FIELDS)
+    dates_before = (cycle.start, cycle.end)
     if changes.get("name") is not None:
         cycle.name = _text(changes["name"], "name", required=True, max_length=200)
     if changes.get("start") is not None:
         cycle.start = changes["start"]
     if changes.get("end") is not None:
         cycle.end = changes["end"]
+    if (cycle.start, cycle.end) != dates_before:
+        require_open(cycle, "start" if cycle.start != dates_before[0] else "end")
     if cycle.end < cycle.start:
         raise Invalid({"end": f"{cycle.end} is before the start {cycle.start}"})
     if changes.get("review_note") is not None:
         cycle.review_note = _text(changes["review_note"], "review_note", max_length=10000)
     cycle.save()
-    if (cycle.start, cycle.end) != (before["start"], before["end"]):
+    if (cycle.start, cycle.end) != dates_before:
         refresh_forecasts(KeyResult.objects.filter(objective__cycle=cycle))
     audit_record(
         workspace=actor.workspace,
@@ -158,7 +161,9 @@ def cycle_close(
 ) -> Cycle:
     """Close a cycle: every KR gets a final score (given, or its progress now)."""
     require_admin(actor)
-    if cycle.closed_at is not None:
+    # The same lock as a check-in takes: none slips in while the cycle is being scored.
+    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.closed_at is not None or locked.closed_at is not None:
         raise Invalid({"key": f"cycle '{cycle.key}' is already closed"})
     final_scores = final_scores or {}
     krs = list(KeyResult.objects.filter(objective__cycle=cycle).select_related("kpi"))
@@ -948,6 +953,13 @@ def refresh_kr_rollup(kr: KeyResult) -> None:
         refresh_forecasts([kr.pk])  # from the KPI's measurements (its check-ins without any)
 
 
+def _lock_open_cycle(kr: KeyResult) -> None:
+    """Refuse a check-in into a closed cycle, reading the cycle row under a lock: a cycle closed
+    while this request ran is seen closed (`cycle_close` takes the same lock first)."""
+    cycle = Cycle.objects.select_for_update().get(pk=kr.objective.cycle_id)
+    require_open(cycle, "key_result")
+
+
 def _lock(kr: KeyResult) -> None:
     # Serialise check-ins on one KR so the roll-up never misses a concurrent one (PostgreSQL;
     # SQLite's IMMEDIATE transactions serialise all writers already).
@@ -975,7 +987,7 @@ def checkin_create(
         raise Invalid({"by": "is required"})
     if actor.user is not None and author.pk != actor.user.pk and not actor.is_admin:
         raise Forbidden("only an admin may check in on someone else's behalf")
-    require_open(kr.objective.cycle, "key_result")
+    _lock_open_cycle(kr)
     _lock(kr)
     checkin = CheckIn.objects.create(
         workspace=actor.workspace,
@@ -1022,7 +1034,7 @@ def checkin_correct(*, actor: Actor, checkin: CheckIn, **changes: Any) -> CheckI
     if not actor.is_admin and (actor.user is None or checkin.author_id != actor.user.pk):
         raise Forbidden("only the check-in's author (or an admin) may correct it")
     kr = checkin.key_result
-    require_open(kr.objective.cycle, "key_result")
+    _lock_open_cycle(kr)
     _lock(kr)
     before = snapshot(checkin, CHECKIN_FIELDS)
     if "value" in changes:

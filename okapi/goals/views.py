@@ -513,6 +513,7 @@ def objective_new(request: HttpRequest, actor: Actor, cycle: str) -> HttpRespons
 @GET_POST
 def objective_edit(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     objective_row = get_objective_for_user(actor, key, write=True)
+    services.require_open(objective_row.cycle)  # closed: a 422 page says why (middleware)
     owner = objective_row.owner_team or objective_row.owner_user
     initial = {
         "title": objective_row.title,
@@ -583,6 +584,7 @@ def kr_new(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
 @GET_POST
 def kr_edit(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     kr = get_key_result_for_user(actor, key, write=True)
+    services.require_open(kr.objective.cycle)  # closed: a 422 page says why (middleware)
     initial = {
         "title": kr.title,
         "kind": kr.kind,

@@ -248,6 +248,22 @@ def test_a_key_result_added_mid_cycle_is_not_stale_on_its_first_day(
     assert tree_kr(alice_api, "arr")["stale"] is True
 
 
+def test_a_key_result_added_after_local_midnight_counts_from_its_local_day(
+    okrs: Any, alice_api: Api, frozen: Any
+) -> None:
+    from okapi.goals.models import KeyResult
+    from okapi.workspaces.models import Workspace
+
+    Workspace.objects.filter(key="acme").update(timezone="Pacific/Auckland")
+    # 00:30 on 2 February in Auckland is still 1 February in UTC.
+    added = dt.datetime(2027, 2, 1, 11, 30, tzinfo=dt.UTC)
+    KeyResult.objects.filter(key="arr").update(created_at=added)
+    frozen.move_to(dt.datetime(2027, 2, 15, 9, tzinfo=dt.UTC))  # 22:00 on 15 Feb there: 13 days
+    assert tree_kr(alice_api, "arr")["stale"] is False
+    frozen.move_to(dt.datetime(2027, 2, 15, 12, tzinfo=dt.UTC))  # 01:00 on 16 Feb: 14 days
+    assert tree_kr(alice_api, "arr")["stale"] is True
+
+
 def test_it_does_not_flag_stale_once_the_cycle_is_over(
     okrs: Any, alice_api: Api, frozen: Any
 ) -> None:

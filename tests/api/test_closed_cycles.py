@@ -164,3 +164,34 @@ def test_a_refusal_no_view_expected_is_a_422_page_not_a_500(closed: Any) -> None
     assert "is closed: its scores are final" in page
     assert 'href="/"' in page and "evil.test" not in page  # never back to another site
     assert counts()[1] == 3 and Kpi.objects.count() == kpis_before
+
+
+def test_a_closed_cycles_dates_stay_but_its_name_and_note_may_change(
+    closed: Any, alice_api: Any
+) -> None:
+    answer = alice_api.patch("/cycles/2027-Q1", {"end": "2027-06-30"})
+    assert answer.status_code == 422 and CLOSED in str(answer.json())
+    assert Cycle.objects.get(key="2027-Q1").end == dt.date(2027, 3, 31)
+    answer = alice_api.patch("/cycles/2027-Q1", {"name": "Q1 2027"})
+    assert answer.status_code == 200, answer.content
+    assert Cycle.objects.get(key="2027-Q1").name == "Q1 2027"
+
+
+@pytest.mark.parametrize("path", ["objectives/retain/edit/", "kr/churn/edit/"])
+def test_the_edit_pages_of_a_closed_cycle_say_why_not(closed: Any, path: str) -> None:
+    response = signed_in(closed.alice).get(f"/w/acme/{path}")
+    assert response.status_code == 422
+    assert "is closed: its scores are final" in response.content.decode()
+
+
+def test_a_check_in_loaded_before_the_cycle_closed_is_refused(closed: Any) -> None:
+    from okapi.errors import Invalid
+
+    goals.cycle_reopen(actor=system_actor(closed.workspace), cycle=Cycle.objects.get(key="2027-Q1"))
+    churn = KeyResult.objects.select_related("objective__cycle").get(key="churn")
+    assert churn.objective.cycle.closed_at is None  # as a request loaded it
+    goals.cycle_close(actor=system_actor(closed.workspace), cycle=Cycle.objects.get(key="2027-Q1"))
+    with pytest.raises(Invalid, match="is closed"):
+        goals.checkin_create(actor=system_actor(closed.workspace), kr=churn, value=2.0,
+                             author=closed.bob)  # fmt: skip
+    assert CheckIn.objects.count() == 1

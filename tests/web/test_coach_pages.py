@@ -42,6 +42,18 @@ def test_a_viewer_sees_findings_but_no_convert_button(client, disguised):
     assert signed_in(client, disguised.vera).post("/w/acme/kr/uptime/to-kpi/").status_code == 403
 
 
+def test_a_closed_cycle_offers_no_convert_button(client, disguised):
+    from okapi.goals import services as goals
+    from okapi.goals.models import Cycle
+    from okapi.workspaces.access import system_actor
+
+    goals.cycle_close(
+        actor=system_actor(disguised.workspace), cycle=Cycle.objects.get(key="2027-Q1")
+    )
+    page = signed_in(client, disguised.bob).get("/w/acme/okrs/2027-Q1/coach/")
+    assert page.status_code == 200 and "to-kpi" not in page.content.decode()
+
+
 def test_the_tracker_loads_the_coach_panel(client, disguised):
     html = signed_in(client, disguised.alice).get("/w/acme/okrs/2027-Q1/").content.decode()
     assert 'hx-get="/w/acme/okrs/2027-Q1/coach/?panel=1"' in html
