@@ -245,6 +245,11 @@ def cycle_reopen(*, actor: Actor, cycle: Cycle) -> Cycle:
         before=before,
         after={**snapshot(cycle, CYCLE_FIELDS), "final_scores": {}},
     )
+    events.emit(
+        workspace=actor.workspace,
+        event=events.Event.CYCLE_REOPENED,
+        data={"cycle": cycle.key, "name": cycle.name, "start": cycle.start, "end": cycle.end},
+    )
     return cycle
 
 

@@ -15,6 +15,7 @@ EVENT_CHOICES = [
     ("kpi.health_changed", "kpi.health_changed — a KPI turned green, amber, red or stale"),
     ("kr.drifting", "kr.drifting — a key result's forecast fell below 0.4"),
     ("cycle.closed", "cycle.closed — a cycle was closed and scored"),
+    ("cycle.reopened", "cycle.reopened — an admin reopened a closed cycle"),
 ]
 
 

@@ -153,6 +153,7 @@ class Event(models.TextChoices):
     KPI_HEALTH_CHANGED = "kpi.health_changed"
     KR_DRIFTING = "kr.drifting"
     CYCLE_CLOSED = "cycle.closed"
+    CYCLE_REOPENED = "cycle.reopened"
     PING = "ping"  # a test event, sent to one endpoint from its settings page or the API
 
 

@@ -23,7 +23,9 @@ from okapi.workspaces.access import require_admin
 router = Router()
 
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
-EventName = Literal["checkin.created", "kpi.health_changed", "kr.drifting", "cycle.closed"]
+EventName = Literal[
+    "checkin.created", "kpi.health_changed", "kr.drifting", "cycle.closed", "cycle.reopened"
+]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 LocalTime = Annotated[
     str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="local HH:MM")

@@ -100,6 +100,11 @@ def test_an_import_that_repeats_a_closed_cycle_passes_and_one_that_changes_it_is
 def test_an_admin_reopens_a_cycle_and_closing_it_again_scores_it_anew(
     closed: Any, alice_api: Any, bob_api: Any
 ) -> None:
+    from okapi import secrets
+    from okapi.rhythm.models import WebhookDelivery, WebhookEndpoint
+
+    WebhookEndpoint.objects.create(workspace=closed.workspace, url="https://hooks.test/okapi",
+                                   events=[], secret=secrets.encrypt("whsec_x"), prefix="whsec_x")  # fmt: skip
     cycle = Cycle.objects.get(key="2027-Q1")
     assert CycleReview.objects.filter(cycle=cycle).exists()
     assert bob_api.post("/cycles/2027-Q1/reopen", {}).status_code == 403  # admins only
@@ -107,6 +112,8 @@ def test_an_admin_reopens_a_cycle_and_closing_it_again_scores_it_anew(
     assert answer.status_code == 200 and answer.json()["closed"] is False
     assert not CycleReview.objects.filter(cycle=cycle).exists()
     assert set(KeyResult.objects.values_list("final_score", flat=True)) == {None}
+    [sent] = WebhookDelivery.objects.all()
+    assert (sent.event, sent.payload["data"]["cycle"]) == ("cycle.reopened", "2027-Q1")
     event = AuditEvent.objects.get(action="reopened")
     assert event.actor == closed.alice and event.entity_key == "2027-Q1"
     assert event.before["final_scores"]["churn"] == "0.5000"
