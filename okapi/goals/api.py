@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, Literal
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -235,8 +235,18 @@ def read_tree(request: HttpRequest, key: Path[Key]) -> HttpResponse:
     a = _actor(request)
     tree = cycle_tree(a, get_cycle_for_user(a, key))
     # Already shaped as TreeOut (the tests check it against the schema): skip re-validating
-    # thousands of nested dicts, which cost more than building them (bench/platform_bench.py).
-    return HttpResponse(json.dumps(tree, cls=DjangoJSONEncoder), content_type="application/json")
+    # thousands of nested dicts, which cost more than building them, and encode with orjson
+    # (json.dumps took ~135 ms of the call at 6,000 KRs, orjson ~25: bench/platform_bench.py).
+    # Date-times go through Django's encoder, so they read exactly as in every other answer.
+    body = orjson.dumps(tree, default=_django_json, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return HttpResponse(body, content_type="application/json")
+
+
+_DJANGO_JSON = DjangoJSONEncoder()
+
+
+def _django_json(value: Any) -> Any:
+    return _DJANGO_JSON.default(value)
 
 
 # --------------------------------------------------------------------------- objectives

@@ -316,3 +316,13 @@ def test_it_lists_the_key_results_that_target_a_kpi(okrs: Any, alice_api: Api) -
     alice_api.patch("/key-results/churn", {"kpi": "nrr"})
     kpi = alice_api.get("/dashboard/kpis").json()["kpis"][0]
     assert kpi["key_results"] == ["churn"]
+
+
+def test_the_tree_writes_date_times_as_every_other_answer_does(okrs: Any, alice_api: Any) -> None:
+    # The tree is encoded by orjson (speed); its date-times still go through Django's encoder.
+    alice_api.post("/cycles/2027-Q1/close", {})
+    tree = alice_api.get("/cycles/2027-Q1/tree")
+    assert tree["Content-Type"] == "application/json"
+    closed_at = tree.json()["cycle"]["closed_at"]
+    assert closed_at == alice_api.get("/cycles/2027-Q1").json()["closed_at"]
+    assert closed_at.endswith("Z") or closed_at.endswith("+00:00")
