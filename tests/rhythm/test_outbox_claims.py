@@ -107,6 +107,10 @@ def test_two_workers_running_a_backlogged_queue_send_an_email_once(
     """The tick queues a task for a due e-mail; the queue is behind and the lease runs out, so
     the next tick claims the row again and queues a second task; two workers then run both
     tasks at the same moment."""
+    if connection.vendor == "sqlite":
+        # The test database is SQLite in memory, shared between threads: a second writer gets
+        # "database table is locked" instead of waiting (a real SQLite file serialises writers).
+        pytest.skip("two workers writing at once need PostgreSQL here")
     sent: list[Any] = []
 
     def slow_send(message: Any, fail_silently: bool = False) -> int:
