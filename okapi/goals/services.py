@@ -104,6 +104,7 @@ def cycle_create(*, actor: Actor, key: str, start: dt.date, end: dt.date, name: 
     return cycle
 
 
+@transaction.atomic
 def cycle_update(*, actor: Actor, cycle: Cycle, **changes: Any) -> Cycle:
     require_admin(actor)
     before = snapshot(cycle, CYCLE_FIELDS)
@@ -352,6 +353,7 @@ def objective_create(
     return objective
 
 
+@transaction.atomic
 def objective_update(*, actor: Actor, objective: Objective, **changes: Any) -> Objective:
     require_owns(
         actor, owner_user_id=objective.owner_user_id, owner_team_id=objective.owner_team_id

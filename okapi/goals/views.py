@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -726,8 +725,7 @@ def objective_delete(request: HttpRequest, actor: Actor, key: str) -> HttpRespon
     fallout = _objective_fallout(objective_row)
     if request.method == "POST":
         title, cycle_key = objective_row.title, objective_row.cycle.key
-        with transaction.atomic():  # the row and its audit record, or neither
-            services.objective_delete(actor=actor, objective=objective_row)
+        services.objective_delete(actor=actor, objective=objective_row)
         messages.success(request, _deleted("objective", title, fallout["going"]))
         return redirect("goals:tracker", actor.workspace.key, cycle_key)
     context = {"objective": objective_row, "cycle": objective_row.cycle, **fallout}
@@ -757,8 +755,7 @@ def kr_delete(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     fallout = _kr_fallout(kr)
     if request.method == "POST":
         title, objective_key = kr.title, kr.objective.key
-        with transaction.atomic():
-            services.key_result_delete(actor=actor, kr=kr)
+        services.key_result_delete(actor=actor, kr=kr)
         messages.success(request, _deleted("key result", title, fallout["going"]))
         return redirect("goals:objective", actor.workspace.key, objective_key)
     context = {"kr": kr, "objective": kr.objective, **fallout}
@@ -788,8 +785,7 @@ def initiative_delete(request: HttpRequest, actor: Actor, key: str) -> HttpRespo
     back = _next_url(request, reverse("goals:tracker_current", args=[actor.workspace.key]))
     if request.method == "POST":
         title = initiative.title
-        with transaction.atomic():
-            services.initiative_delete(actor=actor, initiative=initiative)
+        services.initiative_delete(actor=actor, initiative=initiative)
         messages.success(request, _deleted("initiative", title, ""))
         return redirect(back)
     context = {"initiative": initiative, "next": back, **_initiative_fallout(initiative)}

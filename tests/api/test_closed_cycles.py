@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from okapi.core.okrfile import dump_okr_yaml, load_okr_yaml
+from okapi.core.okrfile import OkrFileError, dump_okr_yaml, load_okr_yaml
 from okapi.goals import services as goals
 from okapi.goals.models import CheckIn, Cycle, KeyResult, Objective
 from okapi.rhythm.models import CycleReview
@@ -92,8 +92,10 @@ def test_an_import_that_repeats_a_closed_cycle_passes_and_one_that_changes_it_is
     okr_import(load_okr_yaml(text), workspace_key="acme")  # the same again: changes nothing
     assert dump_okr_yaml(okr_export(closed.workspace)) == text
     changed = text.replace("title: Make customers stay", "title: Make customers stay longer")
-    with pytest.raises(Exception, match="is closed"):
+    with pytest.raises(OkrFileError) as refused:
         okr_import(load_okr_yaml(changed), workspace_key="acme")
+    [problem] = refused.value.problems  # named by its place in the file
+    assert problem.path == "objectives[1].cycle" and CLOSED in problem.message
     assert Objective.objects.get(key="retain").title == "Make customers stay"
 
 
